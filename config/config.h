@@ -1,0 +1,142 @@
+// Validated, plain configuration. Every key of ADRG 1.1.2's config.yaml
+// (shared/reference/adrg-1.1.2-config.yaml) has a field here with ADRG's default; adrg's own
+// additions are marked "adrg extension". Loading lives in config/loader.h.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace adrg {
+
+struct HttpServerConfig {
+  bool enabled = true;
+  std::string host = "127.0.0.1";
+  int port = 8765;
+  std::string unix_socket = "/run/adrg/adrg.sock";  // adrg extension; empty disables it
+  std::string token;  // adrg extension: bearer token for mutating endpoints
+};
+
+struct GeneralConfig {
+  double poll_interval_seconds = 5;  // the reconcile tick; ADRG also accepted top-level `interval`
+  std::string state_file = "/run/adrg/state.json";
+  std::string log_file = "/var/log/adrg/adrg.log";
+  std::int64_t log_max_bytes = 10485760;
+  int log_backup_count = 3;
+  HttpServerConfig http_server;
+  // adrg extensions: every kernel and daemon path is injectable.
+  std::string journal_file = "/var/lib/adrg/journal.json";
+  std::string cgroup_root = "/sys/fs/cgroup";
+  std::string proc_root = "/proc";
+  std::string thermal_root = "/sys/class/thermal";
+  std::string hwmon_root = "/sys/class/hwmon";
+  std::string docker_socket = "/var/run/docker.sock";  // DOCKER_HOST=unix://... overrides
+  std::string env_file = "/etc/adrg/adrg.env";
+};
+
+struct TierConfig {
+  int id = 0;
+  std::string name;
+  std::vector<std::string> containers;  // glob patterns, e.g. "tdarr*"
+  std::optional<int> cpu_weight;        // cgroup v2 cpu.weight, 1..10000
+  std::optional<int> io_weight;         // cgroup v2 io.weight, 1..10000
+  std::optional<std::uint64_t> memory_high;  // bytes ("1.5G" in YAML)
+  std::optional<std::uint64_t> memory_max;   // bytes
+};
+
+struct DownloadThrottleConfig {
+  bool enabled = false;
+  std::string provider = "qbittorrent";  // qbittorrent | transmission
+  std::string url = "http://qbittorrent:8080";
+  std::string username = "admin";
+  std::string password;
+  double limit_mb_per_sec = 5;  // ADRG's `limit_mbps` is accepted too
+};
+
+struct MediaModeConfig {
+  bool enabled = false;
+  std::string provider = "jellyfin";  // jellyfin | emby | plex | webhook | none
+  std::string url = "http://jellyfin:8096";
+  std::string api_key;
+  double tier2_cpu_max_percent = 20;          // percent of the whole machine
+  double tier2_io_max_read_mb_per_sec = 10;   // `tier2_io_max_read_mbps` accepted too
+  double tier2_io_max_write_mb_per_sec = 5;   // `tier2_io_max_write_mbps` accepted too
+  double cooldown_seconds = 60;
+  double poll_interval_seconds = 5;  // adrg extension
+  bool count_paused_sessions = false;  // adrg extension: ADRG counted only playing sessions
+  DownloadThrottleConfig download_throttle;
+};
+
+struct ThermalConfig {
+  bool enabled = true;
+  double warn_temp_c = 70;
+  double stage1_temp_c = 75;
+  double stage2_temp_c = 80;
+  double recovery_temp_c = 65;
+  double recovery_hold_seconds = 30;
+  double poll_interval_seconds = 2;  // adrg extension: timerfd period of the thermal sensor
+};
+
+// A kernel PSI trigger ("some 150000 1000000"): the edge that wakes the governor at once.
+struct PsiTriggerConfig {
+  bool enabled = true;
+  std::string type = "some";  // some | full
+  int stall_ms = 100;
+  int window_ms = 1000;  // rounded up to a multiple of 2000 without CAP_SYS_RESOURCE
+};
+
+struct MemoryPressureConfig {
+  bool enabled = true;
+  double some_avg10_threshold = 50;
+  double critical_avg60_threshold = 40;
+  double emergency_full_avg10_threshold = 25;
+  double restart_cooldown_seconds = 300;
+  double memory_high_reduction_factor = 0.75;
+  double recovery_hold_seconds = 30;  // adrg extension: squeeze released after calm this long
+  PsiTriggerConfig trigger{true, "some", 150, 1000};  // adrg extension
+};
+
+struct IoPressureConfig {
+  bool enabled = true;
+  double trigger_avg10_threshold = 60;
+  double recovery_avg10_threshold = 20;
+  double recovery_hold_seconds = 30;
+  double tier3_io_max_read_mb_per_sec = 5;
+  double tier3_io_max_write_mb_per_sec = 2;
+  std::vector<std::string> devices;  // adrg extension: "MAJ:MIN"; empty = every physical disk
+  PsiTriggerConfig trigger{true, "some", 150, 1000};  // adrg extension
+};
+
+struct NotificationsConfig {
+  std::vector<std::string> notify_on = {"daemon_start",         "daemon_stop",
+                                        "media_mode_activated", "media_mode_deactivated",
+                                        "thermal_stage1",       "thermal_stage2",
+                                        "memory_critical_restart", "memory_emergency_restart"};
+  std::string discord_webhook_url;
+  std::string ntfy_url;
+  std::string ntfy_token;
+  std::string gotify_url;
+  std::string gotify_token;
+  double min_interval_seconds = 30;  // adrg extension: rate limit per event kind
+};
+
+struct Config {
+  std::string source_path;  // file the config was read from ("" for built-in defaults)
+  GeneralConfig general;
+  std::array<TierConfig, 4> tiers = {
+      TierConfig{0, "Core Infra", {}, 1000, 1000, std::nullopt, std::nullopt},
+      TierConfig{1, "Interactive", {}, 800, 800, 3ull << 30, 4ull << 30},
+      TierConfig{2, "Background", {}, 100, 100, 3ull << 29, 2ull << 30},
+      TierConfig{3, "Bulk", {}, 10, 10, 2ull << 30, 3ull << 30},
+  };
+  std::vector<std::string> protected_containers;
+  MediaModeConfig media_mode;
+  ThermalConfig thermal;
+  MemoryPressureConfig memory_pressure;
+  IoPressureConfig io_pressure;
+  NotificationsConfig notifications;
+};
+
+}  // namespace adrg

@@ -1,0 +1,50 @@
+// What the sensors read of the world, handed to the pure rules. Plain data, no I/O.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace adrg {
+
+// One line of a PSI file: "some avg10=1.00 avg60=0.50 avg300=0.10 total=12345".
+struct PsiLine {
+  double avg10 = 0;
+  double avg60 = 0;
+  double avg300 = 0;
+  std::uint64_t total_us = 0;
+};
+
+struct PsiStats {
+  PsiLine some;
+  PsiLine full;
+  bool has_full = false;  // /proc/pressure/cpu had no "full" line before 5.13
+};
+
+enum class UnitKind { kContainer, kJob };
+
+// A governed unit: a Docker container or a job adrg started itself.
+struct UnitSnapshot {
+  std::string id;    // stable key: Docker's full container id, or the job id
+  std::string name;  // container name without Docker's leading '/'
+  UnitKind kind = UnitKind::kContainer;
+  int tier = 1;                // 0..3
+  bool is_protected = false;   // tier 0 or listed in protected_containers: never touched
+  std::string cgroup_path;     // absolute cgroup v2 directory, "" while unknown
+  std::uint64_t memory_current = 0;  // bytes, from memory.current
+  bool running = true;
+  bool paused_externally = false;  // paused by someone other than adrg (docker pause by hand)
+};
+
+struct Snapshot {
+  std::optional<PsiStats> cpu;
+  std::optional<PsiStats> memory;
+  std::optional<PsiStats> io;
+  std::optional<double> temperature_c;  // max over thermal zones; nullopt when none readable
+  int media_sessions = 0;               // sessions that count (playing, or paused if configured)
+  bool media_provider_reachable = true;
+  std::vector<UnitSnapshot> units;
+};
+
+}  // namespace adrg
