@@ -45,6 +45,11 @@ struct Snapshot {
   int media_sessions = 0;               // sessions that count (playing, or paused if configured)
   bool media_provider_reachable = true;
   std::vector<UnitSnapshot> units;
+  // A kernel PSI trigger edge (POLLPRI) was observed on the system io / memory pressure file
+  // since the previous evaluation. Lets the io and memory rules take adrg's fast path (stall
+  // measured from total_us deltas) instead of waiting ~10 s for avg10 to catch up.
+  bool io_trigger_fired = false;
+  bool memory_trigger_fired = false;
 };
 
 }  // namespace adrg

@@ -1,0 +1,74 @@
+#include "enforcers/io_rule.h"
+
+#include <fmt/format.h>
+
+namespace adrg {
+
+RuleOutput IoRule::evaluate(const Config& config, const Snapshot& snapshot, TimePoint now) {
+  RuleOutput out;
+  const IoPressureConfig& cfg = config.io_pressure;
+  auto transition = [&](bool to, std::string reason) {
+    out.decisions.push_back(Decision{std::string(kName),
+                                     to ? "io_throttle_engaged" : "io_throttle_released",
+                                     std::string(stage_name()),
+                                     to ? "throttled" : "normal",
+                                     std::move(reason),
+                                     {}});
+    engaged_ = to;
+    calm_since_.reset();
+  };
+
+  if (!cfg.enabled) {
+    meter_.reset();
+    if (engaged_) transition(false, "io rule disabled");
+    return out;
+  }
+
+  if (snapshot.io) {
+    const PsiLine& some = snapshot.io->some;
+    std::optional<double> stall = meter_.update(some.total_us, now);
+    const bool over = some.avg10 > cfg.trigger_avg10_threshold;
+    const bool fast = snapshot.io_trigger_fired && stall && *stall > cfg.trigger_avg10_threshold;
+    if (over || fast) {
+      if (!engaged_) {
+        transition(true, over ? fmt::format("io some avg10 {:.2f} > {:.2f}", some.avg10,
+                                            cfg.trigger_avg10_threshold)
+                              : fmt::format("io some stall {:.1f}% since last evaluation > "
+                                            "{:.2f}% (PSI trigger fast path; avg10 {:.2f})",
+                                            *stall, cfg.trigger_avg10_threshold, some.avg10));
+      }
+      calm_since_.reset();
+    } else if (engaged_ && some.avg10 < cfg.recovery_avg10_threshold) {
+      if (!calm_since_) calm_since_ = now;
+      if (now - *calm_since_ >= from_seconds(cfg.recovery_hold_seconds)) {
+        transition(false,
+                   fmt::format("io some avg10 {:.2f} stayed below {:.2f} for {:.0f} s", some.avg10,
+                               cfg.recovery_avg10_threshold, to_seconds(now - *calm_since_)));
+      }
+    } else {
+      calm_since_.reset();  // between the thresholds: hold, and restart any countdown
+    }
+  }
+
+  if (engaged_) {
+    IoLimit limit{mb_per_sec_to_bps(cfg.tier3_io_max_read_mb_per_sec),
+                  mb_per_sec_to_bps(cfg.tier3_io_max_write_mb_per_sec)};
+    if (limit.read_bps != 0 || limit.write_bps != 0) {
+      std::string reason =
+          fmt::format("io pressure: tier 3 io.max read {} MiB/s write {} MiB/s",
+                      cfg.tier3_io_max_read_mb_per_sec, cfg.tier3_io_max_write_mb_per_sec);
+      for (const auto* unit : eligible_units(snapshot, 3)) {
+        Claim claim;
+        claim.unit_id = unit->id;
+        claim.kind = ClaimKind::kIoMax;
+        claim.by = std::string(kName);
+        claim.io = limit;
+        claim.reason = reason;
+        out.claims.push_back(std::move(claim));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace adrg

@@ -1,0 +1,195 @@
+// IoRule: engage above the trigger (boundary), MiB/s conversion, hold between thresholds,
+// release after the recovery hold (boundary, reset), fast path, missing PSI, protection.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <set>
+
+#include "core/clock.h"
+#include "enforcers/io_rule.h"
+
+namespace adrg {
+namespace {
+
+using std::chrono::milliseconds;
+
+UnitSnapshot unit(std::string id, int tier, bool is_protected = false) {
+  UnitSnapshot u;
+  u.id = id;
+  u.name = id;
+  u.tier = tier;
+  u.is_protected = is_protected || tier == 0;
+  return u;
+}
+
+class IoRuleTest : public ::testing::Test {
+ protected:
+  IoRuleTest() {
+    snapshot_.units = {unit("t0", 0),  unit("t1", 1),  unit("t2", 2),
+                       unit("t3a", 3), unit("t3b", 3), unit("t3p", 3, true)};
+  }
+  RuleOutput eval(double avg10, bool fired = false) {
+    PsiStats psi;
+    psi.some = {avg10, 0, 0, total_};
+    snapshot_.io = psi;
+    snapshot_.io_trigger_fired = fired;
+    return rule_.evaluate(config_, snapshot_, clock_.now());
+  }
+  static std::set<std::string> throttled(const RuleOutput& out) {
+    std::set<std::string> ids;
+    for (const auto& c : out.claims) {
+      EXPECT_EQ(c.kind, ClaimKind::kIoMax);
+      EXPECT_EQ(c.by, "io");
+      ids.insert(c.unit_id);
+    }
+    return ids;
+  }
+
+  Config config_;
+  Snapshot snapshot_;
+  FakeClock clock_;
+  IoRule rule_;
+  std::uint64_t total_ = 5'000'000;
+};
+
+const std::set<std::string> kTier3 = {"t3a", "t3b"};
+
+TEST_F(IoRuleTest, NotAtExactlyTrigger) {
+  EXPECT_TRUE(eval(60.0).claims.empty());
+  EXPECT_FALSE(rule_.engaged());
+}
+
+TEST_F(IoRuleTest, EngagesAboveTriggerWithMiBPerSecond) {
+  auto out = eval(60.01);
+  EXPECT_TRUE(rule_.engaged());
+  EXPECT_EQ(throttled(out), kTier3);
+  EXPECT_EQ(out.claims[0].io.read_bps, 5ull * 1024 * 1024);
+  EXPECT_EQ(out.claims[0].io.write_bps, 2ull * 1024 * 1024);
+  ASSERT_EQ(out.decisions.size(), 1u);
+  EXPECT_EQ(out.decisions[0].event, "io_throttle_engaged");
+  EXPECT_EQ(out.decisions[0].to, "throttled");
+}
+
+TEST_F(IoRuleTest, FractionalAndZeroDirection) {
+  config_.io_pressure.tier3_io_max_read_mb_per_sec = 0.5;
+  config_.io_pressure.tier3_io_max_write_mb_per_sec = 0;
+  auto out = eval(90);
+  ASSERT_FALSE(out.claims.empty());
+  EXPECT_EQ(out.claims[0].io.read_bps, 512ull * 1024);
+  EXPECT_EQ(out.claims[0].io.write_bps, 0u);
+}
+
+TEST_F(IoRuleTest, HoldsBetweenThresholdsIndefinitely) {
+  (void)eval(70);
+  for (double v : {59.0, 40.0, 20.0, 30.0}) {
+    clock_.advance_seconds(100);
+    EXPECT_EQ(throttled(eval(v)), kTier3) << v;
+  }
+}
+
+TEST_F(IoRuleTest, ReleasesAfterHoldBelowRecovery) {
+  (void)eval(70);
+  clock_.advance_seconds(1);
+  (void)eval(19.99);
+  clock_.advance(milliseconds(29999));
+  EXPECT_EQ(throttled(eval(5)), kTier3);
+  clock_.advance(milliseconds(1));
+  auto out = eval(5);
+  EXPECT_TRUE(out.claims.empty());
+  EXPECT_FALSE(rule_.engaged());
+  ASSERT_EQ(out.decisions.size(), 1u);
+  EXPECT_EQ(out.decisions[0].event, "io_throttle_released");
+}
+
+TEST_F(IoRuleTest, ExactlyRecoveryThresholdResetsCountdown) {
+  (void)eval(70);
+  clock_.advance_seconds(1);
+  (void)eval(10);
+  clock_.advance_seconds(29);
+  (void)eval(20.0);  // not strictly below recovery
+  EXPECT_FALSE(rule_.calm_since().has_value());
+  clock_.advance_seconds(1);
+  (void)eval(10);
+  clock_.advance_seconds(29);
+  EXPECT_EQ(throttled(eval(10)), kTier3);
+  clock_.advance_seconds(1);
+  EXPECT_TRUE(eval(10).claims.empty());
+}
+
+TEST_F(IoRuleTest, ReTriggerDuringCountdownResets) {
+  (void)eval(70);
+  clock_.advance_seconds(1);
+  (void)eval(10);
+  clock_.advance_seconds(20);
+  (void)eval(65);
+  clock_.advance_seconds(1);
+  (void)eval(10);
+  clock_.advance_seconds(20);
+  EXPECT_EQ(throttled(eval(10)), kTier3);
+}
+
+TEST_F(IoRuleTest, FastPathEngagesBeforeAvg10) {
+  (void)eval(0);
+  clock_.advance_seconds(2);
+  total_ += 1'300'000;  // 65 % of 2 s
+  auto out = eval(12, /*fired=*/true);
+  EXPECT_EQ(throttled(out), kTier3);
+  EXPECT_NE(out.decisions.at(0).reason.find("fast path"), std::string::npos);
+}
+
+TEST_F(IoRuleTest, FastPathIgnoredWithoutEdgeOrBelowThreshold) {
+  (void)eval(0);
+  clock_.advance_seconds(2);
+  total_ += 1'900'000;
+  EXPECT_TRUE(eval(12, false).claims.empty());  // no edge
+  clock_.advance_seconds(2);
+  total_ += 1'200'000;  // exactly 60 %
+  EXPECT_TRUE(eval(12, true).claims.empty());
+}
+
+TEST_F(IoRuleTest, FastPathEdgeRestartsRecoveryCountdown) {
+  (void)eval(70);
+  clock_.advance_seconds(1);
+  (void)eval(5);
+  clock_.advance_seconds(25);
+  total_ += 25'000'000;  // 25 s stalled over the last 25 s interval: 100 %
+  (void)eval(5, true);
+  clock_.advance_seconds(1);
+  (void)eval(5);
+  clock_.advance_seconds(25);
+  EXPECT_TRUE(rule_.engaged());
+}
+
+TEST_F(IoRuleTest, CounterGoingBackwardsIsNotAStall) {
+  (void)eval(0);
+  clock_.advance_seconds(1);
+  total_ -= 1'000'000;
+  EXPECT_TRUE(eval(0, true).claims.empty());
+}
+
+TEST_F(IoRuleTest, MissingPsiHoldsAndCannotCompleteRecovery) {
+  (void)eval(70);
+  clock_.advance_seconds(1);
+  (void)eval(5);
+  snapshot_.io.reset();
+  clock_.advance_seconds(60);
+  EXPECT_EQ(throttled(rule_.evaluate(config_, snapshot_, clock_.now())), kTier3);
+  EXPECT_TRUE(eval(5).claims.empty());  // countdown survived the gap
+}
+
+TEST_F(IoRuleTest, ProtectedAndTier0NeverThrottled) {
+  auto ids = throttled(eval(100));
+  EXPECT_FALSE(ids.contains("t0"));
+  EXPECT_FALSE(ids.contains("t3p"));
+  EXPECT_FALSE(ids.contains("t2"));
+}
+
+TEST_F(IoRuleTest, DisablingReleases) {
+  (void)eval(100);
+  config_.io_pressure.enabled = false;
+  EXPECT_TRUE(eval(100).claims.empty());
+  EXPECT_FALSE(rule_.engaged());
+}
+
+}  // namespace
+}  // namespace adrg
