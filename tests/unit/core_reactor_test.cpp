@@ -468,8 +468,13 @@ TEST(ReactorCreate, EnvironmentOverridesAuto) {
 }
 
 TEST(ReactorCreate, AutoPicksIoUringWhenItWorks) {
+  // Independent of an ADRG_REACTOR the test runner may have inherited.
+  const char* inherited = std::getenv("ADRG_REACTOR");
+  std::string saved = inherited ? inherited : "";
+  ::unsetenv("ADRG_REACTOR");
   auto probe = Reactor::create(ReactorChoice::kIoUring);
   auto chosen = Reactor::create(ReactorChoice::kAuto);
+  if (inherited) ::setenv("ADRG_REACTOR", saved.c_str(), 1);
   ASSERT_TRUE(chosen) << chosen.error().describe();
   EXPECT_EQ((*chosen)->backend(), probe ? ReactorBackend::kIoUring : ReactorBackend::kEpoll);
   EXPECT_EQ(to_string(ReactorBackend::kIoUring), "io_uring");
