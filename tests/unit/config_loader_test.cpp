@@ -1,11 +1,10 @@
 // Loading valid configs: ADRG's reference template, adrg's own config.yaml, every key set to a
-// non-default value, both ADRG spellings, and ${VAR} expansion with its precedence rules.
+// non-default value and both ADRG spellings. ${VAR} expansion: config_loader_env_test.cpp.
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "config/loader.h"
-#include "tests/support/temp_dir.h"
 
 namespace adrg {
 namespace {
@@ -393,83 +392,6 @@ TEST(ConfigLoader, TopLevelIntervalIsAnAlias) {
   ConfigLoad load = load_config_text("interval: 12\n", "old.yaml", isolated());
   ASSERT_TRUE(load.ok()) << all_issues(load);
   EXPECT_EQ(load.config->general.poll_interval_seconds, 12);
-}
-
-TEST(ConfigLoader, EnvFileFillsInWhatTheProcessLacks) {
-  testing::TempDir dir;
-  dir.write("adrg.env",
-            "# secrets\nexport ADRG_MEDIA_API_KEY=from-file\nADRG_NTFY_URL='https://ntfy.sh/f'\n");
-  const std::map<std::string, std::string> env = {{"ADRG_NTFY_URL", "https://ntfy.sh/process"}};
-  const std::string yaml =
-      "media_mode:\n  api_key: \"${ADRG_MEDIA_API_KEY}\"\n"
-      "notifications:\n  ntfy_url: \"${ADRG_NTFY_URL}\"\n";
-  // Named explicitly through LoadOptions.
-  LoadOptions options;
-  options.env_file = dir.path() + "/adrg.env";
-  options.environment = &env;
-  ConfigLoad load = load_config_text(yaml, "x.yaml", options);
-  ASSERT_TRUE(load.ok()) << all_issues(load);
-  EXPECT_TRUE(load.warnings.empty()) << all_issues(load);
-  EXPECT_EQ(load.config->media_mode.api_key, "from-file");
-  EXPECT_EQ(load.config->notifications.ntfy_url, "https://ntfy.sh/process");  // process wins
-  EXPECT_EQ(load.config->general.env_file, dir.path() + "/adrg.env");
-
-  // Named by general.env_file, relative to the config file's directory.
-  dir.write("conf/config.yaml", "general:\n  env_file: ../adrg.env\n" + yaml);
-  LoadOptions from_config;
-  from_config.environment = &kNoEnvironment;
-  ConfigLoad load2 = load_config_file(dir.path() + "/conf/config.yaml", from_config);
-  ASSERT_TRUE(load2.ok()) << all_issues(load2);
-  EXPECT_EQ(load2.config->media_mode.api_key, "from-file");
-  EXPECT_EQ(load2.config->notifications.ntfy_url, "https://ntfy.sh/f");
-  EXPECT_EQ(load2.config->general.env_file, dir.path() + "/conf/../adrg.env");
-}
-
-TEST(ConfigLoader, ProcessEnvironmentIsReadWhenNotInjected) {
-  ::setenv("ADRG_LOADER_TEST_TOKEN", "from-environ", 1);
-  LoadOptions options;
-  options.env_file = "/dev/null";
-  ConfigLoad load = load_config_text(
-      "general:\n  http_server:\n    token: ${ADRG_LOADER_TEST_TOKEN}\n", "x.yaml", options);
-  ::unsetenv("ADRG_LOADER_TEST_TOKEN");
-  ASSERT_TRUE(load.ok()) << all_issues(load);
-  EXPECT_EQ(load.config->general.http_server.token, "from-environ");
-}
-
-TEST(ConfigLoader, ExpansionFeedsTypedValuesAndNeverInjectsYaml) {
-  const std::map<std::string, std::string> env = {{"PORT", "9100"}, {"EVIL", "x\nport: 1"}};
-  ConfigLoad load = load_config_text(
-      "general:\n  http_server:\n    port: \"${PORT}\"\n    host: \"${UNSET:-127.0.0.2}\"\n"
-      "    token: \"${EVIL}\"\n",
-      "x.yaml", isolated(&env));
-  ASSERT_TRUE(load.ok()) << all_issues(load);
-  EXPECT_EQ(load.config->general.http_server.port, 9100);
-  EXPECT_EQ(load.config->general.http_server.host, "127.0.0.2");
-  EXPECT_EQ(load.config->general.http_server.token, "x\nport: 1");
-}
-
-TEST(ConfigLoader, MissingDefaultOrConfiguredEnvFileIsFine) {
-  LoadOptions options;
-  options.environment = &kNoEnvironment;
-  ConfigLoad load =
-      load_config_text("general:\n  env_file: /nonexistent/adrg.env\n", "x.yaml", options);
-  ASSERT_TRUE(load.ok()) << all_issues(load);
-  ASSERT_EQ(load.warnings.size(), 1u) << all_issues(load);
-  EXPECT_EQ(load.warnings[0].line, 2);
-  EXPECT_EQ(load.warnings[0].column, 13);
-  EXPECT_NE(load.warnings[0].message.find("does not exist"), std::string::npos);
-}
-
-TEST(ConfigLoader, DockerHostOverridesTheSocket) {
-  const std::map<std::string, std::string> env = {{"DOCKER_HOST", "unix:///run/user/docker.sock"}};
-  ConfigLoad load = load_config_text("{}\n", "x.yaml", isolated(&env));
-  ASSERT_TRUE(load.ok()) << all_issues(load);
-  EXPECT_EQ(load.config->general.docker_socket, "/run/user/docker.sock");
-  const std::map<std::string, std::string> tcp = {{"DOCKER_HOST", "tcp://1.2.3.4:2375"}};
-  ConfigLoad load2 = load_config_text("{}\n", "x.yaml", isolated(&tcp));
-  ASSERT_TRUE(load2.ok());
-  EXPECT_EQ(load2.config->general.docker_socket, "/var/run/docker.sock");
-  EXPECT_EQ(load2.warnings.size(), 1u);
 }
 
 TEST(ConfigLoader, WarningsKeepTheConfigValid) {
