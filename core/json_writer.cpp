@@ -1,5 +1,6 @@
 #include "core/json_writer.h"
 
+#include <charconv>
 #include <cstdio>
 
 namespace adrg {
@@ -99,10 +100,11 @@ JsonWriter& JsonWriter::value(double number) {
     out_ += "null";
     return *this;
   }
+  // Shortest text that reads back as the same double: 71.5 stays "71.5", a wall-clock time
+  // keeps its milliseconds.
   char buf[32];
-  // %.6g keeps PSI percentages and temperatures readable (12.34, 71.5) and round-trips enough.
-  std::snprintf(buf, sizeof buf, "%.6g", number);
-  out_ += buf;
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, number);
+  out_.append(buf, ec == std::errc() ? end : buf);
   return *this;
 }
 

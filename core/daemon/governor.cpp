@@ -1,0 +1,520 @@
+#include "core/daemon/governor.h"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "core/json_writer.h"
+#include "integrations/docker/policy.h"
+
+namespace adrg {
+
+namespace {
+
+std::string unit_name(const std::vector<UnitSnapshot>& units, const std::string& id) {
+  for (const auto& u : units) {
+    if (u.id == id) return u.name;
+  }
+  return id;
+}
+
+bool same_http_config(const HttpServerConfig& a, const HttpServerConfig& b) {
+  return a.enabled == b.enabled && a.host == b.host && a.port == b.port &&
+         a.unix_socket == b.unix_socket && a.token == b.token;
+}
+
+}  // namespace
+
+Governor::Governor(Reactor& reactor, const Clock& clock, Config config, GovernorOptions options)
+    : reactor_(reactor),
+      clock_(clock),
+      config_(std::move(config)),
+      options_(std::move(options)),
+      started_at_(clock.now()),
+      http_(reactor),
+      executor_(reactor) {}
+
+Governor::~Governor() {
+  // Sources first (their callbacks capture this), then the actuator, whose destructor drains
+  // the executor. No release here: a crash must behave the same, and the journal covers it.
+  http_api_.reset();
+  psi_triggers_.reset();
+  thermal_.reset();
+  for (auto id : {signals_, config_watch_, config_debounce_, reconcile_timer_, ready_timer_,
+                  shutdown_timer_}) {
+    if (id != 0) reactor_.cancel(id);
+  }
+  actuator_.reset();
+  inventory_.reset();
+  docker_.reset();
+}
+
+Status Governor::start() {
+  if (auto st = arm_signals(); !st) return st;
+  arm_docker();
+
+  ActuatorOptions actuator_options;
+  actuator_options.cgroup_root = config_.general.cgroup_root;
+  actuator_options.journal_path = config_.general.journal_file;
+  actuator_options.dry_run = options_.dry_run;
+  actuator_options.io_devices = config_.io_pressure.devices;
+  actuator_options.sys_root = options_.sys_root;
+  actuator_ = std::make_unique<Actuator>(actuator_options, &executor_, pauser_.get());
+  // Without the journal adrg could not promise to restore what it changes: refuse to run.
+  if (auto st = actuator_->start(); !st) return st;
+
+  arm_config_watch();
+  arm_psi_triggers();
+  arm_thermal();
+  arm_reconcile_tick();
+  if (auto st = arm_http_api(); !st) return st;
+
+  if (inventory_) {
+    inventory_->start();
+    auto timer = reactor_.add_timer(options_.docker_ready_timeout, Duration::zero(), [this] {
+      ready_timer_ = 0;
+      if (!ready_sent_) {
+        spdlog::warn("docker inventory not ready after {:.0f} s ({}); governing without it",
+                     to_seconds(options_.docker_ready_timeout),
+                     inventory_->last_error().empty() ? "no answer" : inventory_->last_error());
+      }
+      maybe_ready();
+    });
+    if (timer) ready_timer_ = *timer;
+  } else {
+    maybe_ready();
+  }
+  return {};
+}
+
+Status Governor::arm_signals() {
+  auto id = reactor_.add_signals({SIGTERM, SIGINT, SIGHUP}, [this](const signalfd_siginfo& info) {
+    if (info.ssi_signo == SIGHUP) {
+      reload("SIGHUP");
+    } else {
+      shutdown(info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+    }
+  });
+  if (!id) return id.error();
+  signals_ = *id;
+  return {};
+}
+
+void Governor::arm_config_watch() {
+  if (options_.config_path.empty()) return;
+  // Watch the directory, not the file: editors and config managers replace files by rename,
+  // which would silently end a watch on the old inode.
+  std::filesystem::path path(options_.config_path);
+  std::string dir = path.has_parent_path() ? path.parent_path().string() : ".";
+  std::string name = path.filename().string();
+  auto id = reactor_.watch_path(
+      dir, IN_CLOSE_WRITE | IN_MOVED_TO, [this, name](std::uint32_t, std::string_view changed) {
+        if (changed != name) return;
+        // Debounce: a save can be several events in a row.
+        if (config_debounce_ != 0) reactor_.cancel(config_debounce_);
+        auto t = reactor_.add_timer(std::chrono::milliseconds(200), Duration::zero(), [this] {
+          config_debounce_ = 0;
+          reload("config file changed");
+        });
+        config_debounce_ = t ? *t : 0;
+      });
+  if (id) {
+    config_watch_ = *id;
+  } else {
+    spdlog::warn("not watching {} for changes: {}", dir, id.error().describe());
+  }
+}
+
+void Governor::arm_psi_triggers() {
+  psi_triggers_.reset();
+  psi_triggers_ = adrg::arm_psi_triggers(reactor_, system_psi_trigger_requests(config_),
+                                         [this](const std::string& name) {
+                                           ++edges_by_source_["psi:" + name];
+                                           if (name == "io") io_edge_ = true;
+                                           if (name == "memory") memory_edge_ = true;
+                                           evaluate("psi trigger " + name);
+                                         });
+}
+
+void Governor::arm_thermal() {
+  thermal_.reset();
+  temperature_c_.reset();
+  if (!config_.thermal.enabled) return;
+  thermal_ = std::make_unique<ThermalSensor>(
+      reactor_, config_.general.thermal_root, config_.general.hwmon_root,
+      from_seconds(config_.thermal.poll_interval_seconds), [this](std::optional<double> celsius) {
+        bool changed = celsius != temperature_c_;
+        temperature_c_ = celsius;
+        if (changed && ready_sent_) evaluate("thermal");
+      });
+  if (auto st = thermal_->start(); !st) {
+    spdlog::warn("thermal sensor not started: {}", st.error().describe());
+  }
+}
+
+void Governor::arm_reconcile_tick() {
+  if (reconcile_timer_ != 0) reactor_.cancel(reconcile_timer_);
+  reconcile_timer_ = 0;
+  Duration period = from_seconds(config_.general.poll_interval_seconds);
+  auto id = reactor_.add_timer(period, period, [this] {
+    if (ready_sent_) evaluate("reconcile tick");
+  });
+  if (id) {
+    reconcile_timer_ = *id;
+  } else {
+    spdlog::error("reconcile tick not armed: {}", id.error().describe());
+  }
+}
+
+void Governor::arm_docker() {
+  if (config_.general.docker_socket.empty()) {
+    spdlog::info("docker integration off (general.docker_socket is empty)");
+    return;
+  }
+  docker_ = std::make_unique<docker::DockerClient>(
+      http_, docker::resolve_socket_path(config_.general.docker_socket));
+  docker::InventoryOptions inventory_options;
+  inventory_options.cgroup_root = config_.general.cgroup_root;
+  inventory_options.proc_root = config_.general.proc_root;
+  inventory_ = std::make_unique<docker::DockerInventory>(reactor_, *docker_, config_, clock_,
+                                                         inventory_options);
+  pauser_ = std::make_unique<DockerUnitPauser>(*inventory_);
+  inventory_->set_on_ready([this](const std::vector<UnitSnapshot>& units) {
+    spdlog::info("docker inventory ready: {} governed containers, {} ungoverned", units.size(),
+                 inventory_->unmanaged().size());
+    if (ready_sent_) {
+      evaluate("docker inventory");
+    } else {
+      maybe_ready();
+    }
+  });
+  inventory_->set_on_change(
+      [this](const std::vector<UnitSnapshot>&, const std::vector<docker::UnitChange>& changes) {
+        on_units_changed(changes);
+      });
+  inventory_->set_on_connection([this](bool connected) {
+    ++edges_by_source_[connected ? "docker:connected" : "docker:disconnected"];
+    if (connected) {
+      spdlog::info("docker events stream connected (API {})", docker_->api_version());
+    } else {
+      spdlog::warn("docker events stream lost: {}; reconnecting with backoff",
+                   inventory_->last_error());
+    }
+  });
+}
+
+void Governor::on_units_changed(const std::vector<docker::UnitChange>& changes) {
+  for (const auto& change : changes) {
+    ++edges_by_source_["docker:" + std::string(docker::to_string(change.kind))];
+    switch (change.kind) {
+      case docker::UnitChangeKind::kStarted:
+      case docker::UnitChangeKind::kRestarted: {
+        // Docker made a new cgroup: direct cgroup writes were lost, re-apply everything.
+        const UnitSnapshot* unit = inventory_->find(change.id);
+        if (actuator_ && unit != nullptr) {
+          actuator_->on_unit_restarted(change.id, unit->cgroup_path);
+        }
+        break;
+      }
+      case docker::UnitChangeKind::kUnpausedExternally:
+        spdlog::warn("container {} was unpaused by someone else while adrg held it paused",
+                     change.name);
+        publish_action("unpaused_externally", change.name,
+                       "a container adrg paused was unpaused outside adrg");
+        break;
+      default:
+        break;
+    }
+  }
+  if (ready_sent_) evaluate("docker events");
+}
+
+Status Governor::arm_http_api() {
+  if (!config_.general.http_server.enabled) return {};
+  HttpApiHandlers handlers;
+  handlers.status_json = [this] { return status_json(); };
+  handlers.metrics_text = [this] { return metrics_text(); };
+  handlers.trigger = [this](std::string_view event) { return trigger(event, "http"); };
+  handlers.healthy = [this] { return !stopping_; };
+  http_api_ =
+      std::make_unique<HttpApi>(reactor_, config_.general.http_server, std::move(handlers), bus_);
+  if (auto st = http_api_->start(); !st) {
+    http_api_.reset();
+    return st;
+  }
+  spdlog::info("http api on {}:{}{}", config_.general.http_server.host, http_api_->tcp_port(),
+               config_.general.http_server.unix_socket.empty()
+                   ? std::string()
+                   : " and " + config_.general.http_server.unix_socket);
+  return {};
+}
+
+void Governor::maybe_ready() {
+  if (ready_sent_ || stopping_) return;
+  ready_sent_ = true;
+  if (ready_timer_ != 0) {
+    reactor_.cancel(ready_timer_);
+    ready_timer_ = 0;
+  }
+  evaluate("start");
+  auto& units = last_snapshot_.units;
+  std::string status = "governing " + std::to_string(units.size()) + " containers" +
+                       (options_.dry_run ? " (dry run)" : "") + ", reactor " +
+                       std::string(to_string(reactor_.backend()));
+  notifier_.ready(status);
+  if (auto st = notifier_.arm_watchdog(reactor_); !st) {
+    spdlog::error("watchdog not armed: {}", st.error().describe());
+  }
+  spdlog::info("ready: {}", status);
+  publish_action("daemon_start", "", status);
+  if (options_.fault_stall_seconds > 0) {
+    double stall = options_.fault_stall_seconds;
+    reactor_.post([stall] {
+      spdlog::warn("fault injection: stalling the loop thread for {:.1f} s", stall);
+      std::this_thread::sleep_for(std::chrono::duration<double>(stall));
+    });
+  }
+}
+
+std::vector<UnitSnapshot> Governor::current_units() const {
+  if (!inventory_) return {};
+  return inventory_->units();
+}
+
+Snapshot Governor::build_snapshot() {
+  Snapshot s;
+  const std::string& proc = config_.general.proc_root;
+  if (auto r = read_psi(system_psi_path(proc, PsiResource::kCpu))) s.cpu = *r;
+  if (auto r = read_psi(system_psi_path(proc, PsiResource::kMemory))) s.memory = *r;
+  if (auto r = read_psi(system_psi_path(proc, PsiResource::kIo))) s.io = *r;
+  s.temperature_c = temperature_c_;
+  if (inventory_) inventory_->refresh_memory();
+  s.units = current_units();
+  s.io_trigger_fired = std::exchange(io_edge_, false);
+  s.memory_trigger_fired = std::exchange(memory_edge_, false);
+  return s;
+}
+
+void Governor::evaluate(std::string_view why) {
+  if (stopping_ || !actuator_) return;
+  // Callbacks of the actuator or Docker can ask for an evaluation while one runs: fold them
+  // into one more pass instead of recursing.
+  if (evaluating_) {
+    evaluate_again_ = true;
+    return;
+  }
+  evaluating_ = true;
+  do {
+    evaluate_again_ = false;
+    ++evaluations_;
+    Snapshot snapshot = build_snapshot();
+    auto triggers = std::exchange(pending_triggers_, {});
+    PolicyResult result = policy_.evaluate(config_, snapshot, clock_.now(), triggers);
+    spdlog::debug("evaluate ({}): {} claims, {} decisions", why, result.claims.size(),
+                  result.decisions.size());
+    for (const auto& decision : result.decisions) publish_decision(decision);
+    // Per-unit transitions, so /events shows what happens to each container.
+    for (const auto& [id, want] : result.desired.units) {
+      auto before = last_result_.desired.units.find(id);
+      bool was_paused = before != last_result_.desired.units.end() && before->second.paused;
+      bool was_cpu =
+          before != last_result_.desired.units.end() && before->second.cpu_max_percent.has_value();
+      bool was_io = before != last_result_.desired.units.end() && before->second.io_max.has_value();
+      std::string name = unit_name(snapshot.units, id);
+      if (want.paused != was_paused) {
+        publish_action(want.paused ? "pause" : "resume", name,
+                       fmt::format("by {}", fmt::join(want.paused_by, ",")));
+      }
+      if (want.cpu_max_percent.has_value() != was_cpu) {
+        publish_action(want.cpu_max_percent ? "cpu_max" : "cpu_max_release", name,
+                       want.cpu_max_percent
+                           ? fmt::format("{:.1f}% of the machine by {}", *want.cpu_max_percent,
+                                         fmt::join(want.cpu_max_by, ","))
+                           : "released");
+      }
+      if (want.io_max.has_value() != was_io) {
+        publish_action(want.io_max ? "io_max" : "io_max_release", name,
+                       want.io_max
+                           ? fmt::format("rbps={} wbps={} by {}", want.io_max->read_bps,
+                                         want.io_max->write_bps, fmt::join(want.io_max_by, ","))
+                           : "released");
+      }
+    }
+    actuator_->apply(result.desired, snapshot.units);
+    run_restarts(result.desired.restarts);
+    last_result_ = std::move(result);
+    last_snapshot_ = std::move(snapshot);
+  } while (evaluate_again_ && !stopping_);
+  evaluating_ = false;
+}
+
+void Governor::run_restarts(const std::vector<RestartRequest>& restarts) {
+  if (restarts.empty()) return;
+  std::vector<std::string> ids;
+  for (const auto& r : restarts) {
+    std::string name = unit_name(last_snapshot_.units, r.unit_id);
+    publish_action("restart", name, r.reason);
+    ids.push_back(r.unit_id);
+  }
+  if (options_.dry_run) {
+    spdlog::info("dry-run: would restart {} container(s)", ids.size());
+    return;
+  }
+  if (!inventory_) return;
+  restarts_ += ids.size();
+  inventory_->restart_all(ids, 10, [](std::vector<docker::OpResult> results) {
+    for (const auto& r : results) {
+      if (!r.status) {
+        spdlog::error("restart of {} failed: {}", r.id, r.status.error().describe());
+      } else {
+        spdlog::info("restarted {} in {:.2f} s", r.id, r.seconds);
+      }
+    }
+  });
+}
+
+void Governor::publish_decision(const Decision& decision) {
+  ++decisions_by_rule_[decision.rule];
+  JsonWriter w;
+  w.begin_object()
+      .field("time", clock_.wall_seconds())
+      .field("type", "decision")
+      .field("rule", decision.rule)
+      .field("event", decision.event)
+      .field("from", decision.from)
+      .field("to", decision.to)
+      .field("reason", decision.reason);
+  w.key("units").begin_array();
+  for (const auto& id : decision.unit_ids) w.value(unit_name(last_snapshot_.units, id));
+  w.end_array().end_object();
+  spdlog::info("decision {}", w.str());
+  bus_.publish(w.take());
+}
+
+void Governor::publish_action(std::string_view action, std::string_view unit,
+                              std::string_view reason) {
+  JsonWriter w;
+  w.begin_object()
+      .field("time", clock_.wall_seconds())
+      .field("type", "action")
+      .field("action", action)
+      .field("unit", unit)
+      .field("reason", reason)
+      .field("dry_run", options_.dry_run)
+      .end_object();
+  spdlog::info("action {}", w.str());
+  bus_.publish(w.take());
+}
+
+Status Governor::trigger(std::string_view event, std::string_view source) {
+  auto kind = parse_trigger(event);
+  if (!kind) {
+    return Error{std::make_error_code(std::errc::invalid_argument), kind.error().message};
+  }
+  ++edges_by_source_["trigger:" + std::string(event)];
+  pending_triggers_.push_back(TriggerEvent{*kind, std::string(source)});
+  publish_action("trigger", "", std::string(event) + " from " + std::string(source));
+  evaluate("trigger " + std::string(event));
+  return {};
+}
+
+bool Governor::reload(std::string_view why) {
+  if (stopping_) return false;
+  notifier_.reloading();
+  spdlog::info("reloading {} ({})", options_.config_path, why);
+  ConfigLoad load = load_config_file(options_.config_path, options_.load_options);
+  for (const auto& w : load.warnings) spdlog::warn("{}", format_issue(w, "warning"));
+  if (!load.ok()) {
+    for (const auto& e : load.errors) spdlog::error("{}", format_issue(e, "error"));
+    ++reloads_rejected_;
+    std::string status =
+        fmt::format("reload rejected ({} errors); the running config stays", load.errors.size());
+    spdlog::error("{}", status);
+    publish_action("reload_rejected", "", status);
+    notifier_.ready(status);
+    return false;
+  }
+  Config next = std::move(*load.config);
+  const GeneralConfig& old = config_.general;
+  if (next.general.cgroup_root != old.cgroup_root ||
+      next.general.journal_file != old.journal_file ||
+      next.general.docker_socket != old.docker_socket || next.general.proc_root != old.proc_root) {
+    spdlog::warn(
+        "general paths (cgroup_root, proc_root, journal_file, docker_socket) take "
+        "effect only after a restart");
+    next.general.cgroup_root = old.cgroup_root;
+    next.general.journal_file = old.journal_file;
+    next.general.docker_socket = old.docker_socket;
+    next.general.proc_root = old.proc_root;
+  }
+  HttpServerConfig old_http = config_.general.http_server;
+  config_ = std::move(next);
+  if (inventory_) inventory_->reconfigure(config_);
+  arm_psi_triggers();
+  arm_thermal();
+  arm_reconcile_tick();
+  if (!same_http_config(old_http, config_.general.http_server)) {
+    if (http_api_) http_api_->stop();
+    http_api_.reset();
+    if (auto st = arm_http_api(); !st) {
+      spdlog::error("new http_server settings refused ({}); keeping the old listener",
+                    st.error().describe());
+      config_.general.http_server = old_http;
+      if (auto again = arm_http_api(); !again) {
+        spdlog::error("old http listener could not be restored: {}", again.error().describe());
+      }
+    }
+  }
+  ++reloads_ok_;
+  publish_action("reload", "", std::string(why));
+  notifier_.ready("reloaded " + options_.config_path);
+  evaluate("reload");
+  return true;
+}
+
+void Governor::shutdown(std::string_view why) {
+  if (stopping_) return;
+  stopping_ = true;
+  spdlog::info("stopping ({}): restoring every override", why);
+  notifier_.stopping();
+  publish_action("daemon_stop", "", std::string(why));
+  psi_triggers_.reset();
+  thermal_.reset();
+  for (auto* id : {&reconcile_timer_, &ready_timer_, &config_debounce_, &config_watch_}) {
+    if (*id != 0) reactor_.cancel(*id);
+    *id = 0;
+  }
+  if (http_api_) http_api_->stop();
+  if (actuator_) {
+    if (auto st = actuator_->release_all(); !st) {
+      spdlog::error("release incomplete ({}); the journal keeps the rest for `adrg --cleanup`",
+                    st.error().describe());
+    }
+  }
+  // Docker unpauses are asynchronous: keep the loop running until they settle, bounded so a
+  // hung dockerd cannot hold shutdown (ExecStopPost=adrg --cleanup finishes the job).
+  TimePoint deadline = clock_.now() + std::chrono::seconds(10);
+  auto poll = reactor_.add_timer(
+      std::chrono::milliseconds(0) + std::chrono::milliseconds(1), std::chrono::milliseconds(20),
+      [this, deadline] {
+        bool settled = !actuator_ || actuator_->pending_operations() == 0;
+        if (settled || clock_.now() >= deadline) {
+          if (!settled) {
+            spdlog::warn("shutdown: {} operations still pending", actuator_->pending_operations());
+          }
+          if (inventory_) inventory_->stop();
+          reactor_.stop();
+        }
+      });
+  if (poll) {
+    shutdown_timer_ = *poll;
+  } else {
+    reactor_.stop();
+  }
+}
+
+}  // namespace adrg
