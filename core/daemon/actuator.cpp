@@ -277,16 +277,23 @@ Actuator::~Actuator() {
 
 Status Actuator::start() {
   if (started_) return {};
-  started_ = true;
   {
     std::lock_guard lock(*journal_mutex_);
-    auto st = journal_->load();
-    if (!st) {
+    if (auto st = journal_->load(); !st) {
       auto code = st.error().code;
+      // Unreadable (EACCES, EIO): refuse, the originals may still be in there.
       if (code != std::errc::bad_message && code != std::errc::illegal_byte_sequence) return st;
       spdlog::error("{}", st.error().describe());
     }
+    const auto& data = journal_->data();
+    if (!data.empty()) {
+      spdlog::warn(
+          "journal {} holds {} override(s) and {} pause(s) from a previous run; "
+          "the first apply restores what is no longer claimed",
+          journal_->path(), data.overrides.size(), data.pauses.size());
+    }
   }
+  started_ = true;
   seed_from_journal(false);
   std::string devices;
   for (const auto& d : io_devices_) devices += (devices.empty() ? "" : " ") + d;
@@ -299,12 +306,6 @@ Status Actuator::start() {
 void Actuator::seed_from_journal(bool skip_pauser_records) {
   std::lock_guard lock(*journal_mutex_);
   const auto& data = journal_->data();
-  if (!data.empty()) {
-    spdlog::warn(
-        "journal {} holds {} override(s) and {} pause(s) from a previous run; "
-        "the first apply restores what is no longer claimed",
-        journal_->path(), data.overrides.size(), data.pauses.size());
-  }
   auto state_for = [&](const std::string& unit_id, const std::string& dir) -> UnitState& {
     auto& slot = units_[{unit_id, dir}];
     if (!slot) {
@@ -394,7 +395,6 @@ void Actuator::apply(const DesiredState& desired, const std::vector<UnitSnapshot
     // Without the journal loaded, the first save would drop a previous run's originals.
     if (auto st = start(); !st) {
       spdlog::error("actuator: {}; not applying anything", st.error().describe());
-      started_ = false;
       return;
     }
   }
