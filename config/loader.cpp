@@ -554,11 +554,15 @@ void Loader::read_general(MapReader& m, GeneralConfig& g) {
   }
   // Paths adrg reads or writes must be absolute: the daemon's working directory is not the
   // config's. The env file is resolved before the walk and is not ${VAR}-expanded.
-  auto path_setting = [&](std::string_view key, std::string& out) {
+  auto path_setting = [&](std::string_view key, std::string& out, bool empty_disables = false) {
     if (auto e = m.take(key)) {
       std::string value;
       read_string(*e, value);
       if (!was_set(e->path)) return;
+      if (value.empty() && empty_disables) {
+        out.clear();
+        return;
+      }
       if (value.empty() || value.front() != '/') {
         error(where(*e), e->path + ": expected an absolute path, got '" + value + "'");
         return;
@@ -571,7 +575,8 @@ void Loader::read_general(MapReader& m, GeneralConfig& g) {
   path_setting("proc_root", g.proc_root);
   path_setting("thermal_root", g.thermal_root);
   path_setting("hwmon_root", g.hwmon_root);
-  path_setting("docker_socket", g.docker_socket);
+  // "" turns the Docker integration off (a host that governs only adrg's own jobs, and tests).
+  path_setting("docker_socket", g.docker_socket, /*empty_disables=*/true);
   if (auto e = m.take("env_file")) {
     std::string ignored;
     read_string(*e, ignored, /*expand=*/false);  // already used by load_environment()
