@@ -11,8 +11,8 @@
 
 #include <chrono>
 #include <cstring>
-#include <functional>
 #include <filesystem>
+#include <functional>
 #include <vector>
 
 #include "core/fs.h"

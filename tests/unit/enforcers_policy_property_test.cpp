@@ -22,7 +22,7 @@
 namespace adrg {
 namespace {
 
-constexpr int kSequences = 6000;
+constexpr int kSequences = 5000;
 
 struct Gen {
   explicit Gen(std::uint64_t seed) : rng(seed) {}
