@@ -1,0 +1,507 @@
+// adrgctl: the command-line client of adrg's HTTP API.
+//
+//   adrgctl [--socket PATH | --url URL] [--token T] status [--json]
+//   adrgctl trigger media_start|media_stop|tier3_pause|tier3_resume
+//   adrgctl events                  # follow the decision stream, one JSON object per line
+//
+// Default target: the unix socket /run/adrg/adrg.sock when it exists (file mode is the access
+// control there, so no token is needed), else http://127.0.0.1:8765. The token may come from the
+// environment (ADRG_TOKEN) so it does not show up in `ps`. Exit codes: 0 ok, 1 the server
+// answered with an error (its message is printed), 2 the server could not be reached or the
+// answer was unreadable; CLI11's own codes for usage errors.
+//
+// A CLI, not the daemon: blocking libcurl easy transfers are fine here.
+#include <curl/curl.h>
+#include <simdjson.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace {
+
+constexpr const char* kDefaultSocket = "/run/adrg/adrg.sock";
+constexpr const char* kDefaultUrl = "http://127.0.0.1:8765";
+constexpr int kExitServerError = 1;
+constexpr int kExitTransport = 2;
+
+struct Target {
+  std::string socket;
+  std::string url;
+  std::string token;
+
+  std::string describe() const { return socket.empty() ? url : "unix:" + socket; }
+};
+
+struct Reply {
+  CURLcode code = CURLE_OK;
+  std::string curl_error;
+  long status = 0;
+  std::string body;
+};
+
+struct Request {
+  std::string method = "GET";
+  std::string path;
+  std::string body;
+  std::string content_type;
+  bool stream = false;
+  // Streaming: every chunk of a 2xx body is handed over instead of kept; false aborts.
+  std::function<bool(std::string_view)> on_chunk;
+};
+
+struct TransferState {
+  CURL* curl = nullptr;
+  Reply* reply = nullptr;
+  const Request* request = nullptr;
+};
+
+std::size_t on_write(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* state = static_cast<TransferState*>(user);
+  std::size_t bytes = size * count;
+  long status = 0;
+  curl_easy_getinfo(state->curl, CURLINFO_RESPONSE_CODE, &status);
+  if (state->request->on_chunk && status >= 200 && status < 300) {
+    return state->request->on_chunk(std::string_view(data, bytes)) ? bytes : 0;
+  }
+  state->reply->body.append(data, bytes);
+  return bytes;
+}
+
+Reply perform(const Target& target, const Request& request) {
+  Reply reply;
+  CURL* curl = curl_easy_init();
+  if (curl == nullptr) {
+    reply.code = CURLE_FAILED_INIT;
+    reply.curl_error = "curl_easy_init failed";
+    return reply;
+  }
+  std::string url;
+  if (!target.socket.empty()) {
+    curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, target.socket.c_str());
+    url = "http://localhost" + request.path;
+  } else {
+    std::string base = target.url;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    url = base + request.path;
+  }
+  char error_buffer[CURL_ERROR_SIZE] = {};
+  curl_slist* headers = nullptr;
+  std::string authorization = "Authorization: Bearer " + target.token;
+  if (!target.token.empty()) headers = curl_slist_append(headers, authorization.c_str());
+  std::string content_type = "Content-Type: " + request.content_type;
+  if (!request.content_type.empty()) headers = curl_slist_append(headers, content_type.c_str());
+  if (request.stream) headers = curl_slist_append(headers, "Accept: text/event-stream");
+
+  TransferState state{curl, &reply, &request};
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &on_write);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &state);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 5L);
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, "adrgctl/" ADRG_VERSION);
+  if (!request.stream) curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+  if (request.method == "POST") {
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.c_str());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(request.body.size()));
+  }
+  reply.code = curl_easy_perform(curl);
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.status);
+  if (reply.code != CURLE_OK) {
+    reply.curl_error = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(reply.code);
+  }
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  return reply;
+}
+
+// The server's {"error":"..."} message, or the raw body when it is not that shape.
+std::string server_message(const std::string& body) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element document;
+  std::string_view message;
+  if (parser.parse(simdjson::padded_string(body)).get(document) == simdjson::SUCCESS &&
+      document["error"].get(message) == simdjson::SUCCESS) {
+    return std::string(message);
+  }
+  std::string trimmed = body;
+  while (!trimmed.empty() && (trimmed.back() == '\n' || trimmed.back() == '\r')) trimmed.pop_back();
+  return trimmed.empty() ? "(empty body)" : trimmed;
+}
+
+// Prints what went wrong and returns the exit code; 0 when the reply is a success.
+int check(const Target& target, const Reply& reply) {
+  if (reply.code != CURLE_OK && reply.status == 0) {
+    std::cerr << "adrgctl: cannot reach adrg at " << target.describe() << ": " << reply.curl_error
+              << "\n";
+    return kExitTransport;
+  }
+  if (reply.status < 200 || reply.status >= 300) {
+    std::cerr << "adrgctl: HTTP " << reply.status << ": " << server_message(reply.body) << "\n";
+    return kExitServerError;
+  }
+  if (reply.code != CURLE_OK) {
+    std::cerr << "adrgctl: transfer from " << target.describe() << " failed: " << reply.curl_error
+              << "\n";
+    return kExitTransport;
+  }
+  return 0;
+}
+
+// ---- status rendering ----------------------------------------------------------------------
+
+std::string format_number(double value) {
+  char buffer[32];
+  if (value == std::floor(value) && std::fabs(value) < 1e15) {
+    std::snprintf(buffer, sizeof(buffer), "%.0f", value);
+  } else {
+    std::snprintf(buffer, sizeof(buffer), "%.1f", value);
+  }
+  return buffer;
+}
+
+std::string format_uptime(double seconds) {
+  if (seconds < 0) return "-";
+  auto total = static_cast<long long>(seconds);
+  long long days = total / 86400, hours = total / 3600 % 24, minutes = total / 60 % 60;
+  char buffer[64];
+  if (days > 0) {
+    std::snprintf(buffer, sizeof(buffer), "%lldd %lldh %lldm", days, hours, minutes);
+  } else if (hours > 0) {
+    std::snprintf(buffer, sizeof(buffer), "%lldh %lldm", hours, minutes);
+  } else {
+    std::snprintf(buffer, sizeof(buffer), "%lldm %llds", minutes, total % 60);
+  }
+  return buffer;
+}
+
+simdjson::simdjson_result<simdjson::dom::element> wrap(simdjson::dom::element element) {
+  return simdjson::simdjson_result<simdjson::dom::element>(std::move(element));
+}
+
+// Any JSON scalar as short text; "-" for null or absent.
+std::string scalar(simdjson::simdjson_result<simdjson::dom::element> result) {
+  simdjson::dom::element value;
+  if (result.get(value) != simdjson::SUCCESS) return "-";
+  switch (value.type()) {
+    case simdjson::dom::element_type::STRING:
+      return std::string(std::string_view(value));
+    case simdjson::dom::element_type::INT64:
+      return std::to_string(int64_t(value));
+    case simdjson::dom::element_type::UINT64:
+      return std::to_string(uint64_t(value));
+    case simdjson::dom::element_type::DOUBLE:
+      return format_number(double(value));
+    case simdjson::dom::element_type::BOOL:
+      return bool(value) ? "yes" : "no";
+    case simdjson::dom::element_type::NULL_VALUE:
+      return "-";
+    default:
+      return simdjson::minify(value);
+  }
+}
+
+std::optional<double> number(simdjson::simdjson_result<simdjson::dom::element> result) {
+  simdjson::dom::element value;
+  if (result.get(value) != simdjson::SUCCESS) return std::nullopt;
+  double out = 0;
+  if (value.get(out) == simdjson::SUCCESS) return out;
+  return std::nullopt;
+}
+
+bool flag(simdjson::simdjson_result<simdjson::dom::element> result) {
+  bool out = false;
+  return result.get(out) == simdjson::SUCCESS && out;
+}
+
+// ["a","b"] → "a,b"; empty or absent → "-".
+std::string joined(simdjson::simdjson_result<simdjson::dom::element> result,
+                   std::string_view separator = ",") {
+  simdjson::dom::array array;
+  if (result.get(array) != simdjson::SUCCESS) return "-";
+  std::string out;
+  for (simdjson::dom::element item : array) {
+    if (!out.empty()) out += separator;
+    out += scalar(wrap(item));
+  }
+  return out.empty() ? "-" : out;
+}
+
+// PSI of one resource, tolerant of {"some_avg10":x} and {"some":{"avg10":x}}.
+std::string psi_text(simdjson::dom::element resource) {
+  std::string out;
+  for (const char* kind : {"some", "full"}) {
+    std::optional<double> avg10 = number(resource[std::string(kind) + "_avg10"]);
+    if (!avg10) avg10 = number(resource[kind]["avg10"]);
+    if (!avg10) continue;
+    char buffer[48];
+    std::snprintf(buffer, sizeof(buffer), "%s%s %.1f", out.empty() ? "" : " ", kind, *avg10);
+    out += buffer;
+  }
+  return out.empty() ? simdjson::minify(resource) : out;
+}
+
+std::string thermal_text(simdjson::dom::element status) {
+  std::string stage = "-";
+  simdjson::dom::element value;
+  if (status["thermal_stage"].get(value) == simdjson::SUCCESS) {
+    std::optional<double> n = number(wrap(value));
+    if (n) {
+      stage = *n == 0 ? "normal" : "stage " + format_number(*n);
+    } else {
+      stage = scalar(wrap(value));
+    }
+  }
+  std::optional<double> celsius = number(status["temperature_c"]);
+  if (celsius) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof(buffer), ", %.1f °C", *celsius);
+    stage += buffer;
+  }
+  return stage;
+}
+
+void print_table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> widths;
+  for (const auto& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()));
+    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 2, ' ');
+    }
+    std::cout << line << "\n";
+  }
+}
+
+int render_status(const std::string& body) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element status;
+  if (auto error = parser.parse(simdjson::padded_string(body)).get(status); error) {
+    std::cerr << "adrgctl: /status is not JSON: " << simdjson::error_message(error) << "\n";
+    return kExitTransport;
+  }
+  std::string version = scalar(status["version"]);
+  if (flag(status["dry_run"])) version += " (dry run: nothing is applied)";
+  std::optional<double> uptime = number(status["uptime_seconds"]);
+  std::string media = flag(status["media_mode_active"]) ? "active" : "inactive";
+  media += " (provider " + scalar(status["media_provider"]) + ")";
+
+  std::vector<std::vector<std::string>> header = {
+      {"version:", version},
+      {"uptime:", uptime ? format_uptime(*uptime) : "-"},
+      {"backend:", scalar(status["backend"])},
+      {"media:", media},
+      {"thermal:", thermal_text(status)},
+      {"memory:", flag(status["memory_throttled"]) ? "throttled" : "ok"},
+      {"io:", flag(status["io_throttled"]) ? "throttled" : "ok"},
+  };
+  simdjson::dom::object psi;
+  if (status["psi"].get(psi) == simdjson::SUCCESS) {
+    std::string text;
+    for (auto [resource, value] : psi) {
+      if (!text.empty()) text += " | ";
+      text += std::string(resource) + " " + psi_text(value);
+    }
+    header.push_back({"psi avg10:", text.empty() ? "-" : text});
+  }
+  header.push_back({"triggers:", joined(status["triggers_armed"], ", ")});
+  header.push_back({"protected:", joined(status["protected_containers"], ", ")});
+  print_table(header);
+
+  struct Row {
+    long long tier;
+    std::vector<std::string> cells;
+  };
+  std::vector<Row> rows;
+  simdjson::dom::object containers;
+  if (status["containers"].get(containers) == simdjson::SUCCESS) {
+    for (auto [name, info] : containers) {
+      std::optional<double> tier = number(info["tier"]);
+      rows.push_back(
+          {tier ? static_cast<long long>(*tier) : 99,
+           {std::string(name), tier ? format_number(*tier) : "-", joined(info["paused_by"]),
+            joined(info["cpu_max_by"]), joined(info["io_max_by"])}});
+    }
+  }
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    return a.tier != b.tier ? a.tier < b.tier : a.cells[0] < b.cells[0];
+  });
+  std::cout << "\n";
+  if (rows.empty()) {
+    std::cout << "no containers known\n";
+    return 0;
+  }
+  std::vector<std::vector<std::string>> table = {
+      {"NAME", "TIER", "PAUSED_BY", "CPU_MAX_BY", "IO_MAX_BY"}};
+  for (Row& row : rows) table.push_back(std::move(row.cells));
+  print_table(table);
+  return 0;
+}
+
+// ---- commands ------------------------------------------------------------------------------
+
+int cmd_status(const Target& target, bool json) {
+  Reply reply = perform(target, Request{"GET", "/status"});
+  if (int rc = check(target, reply); rc != 0) return rc;
+  if (json) {
+    std::cout << reply.body;
+    if (reply.body.empty() || reply.body.back() != '\n') std::cout << "\n";
+    return 0;
+  }
+  return render_status(reply.body);
+}
+
+std::string json_string(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buffer[8];
+      std::snprintf(buffer, sizeof(buffer), "\\u%04x", static_cast<unsigned>(c));
+      out += buffer;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out + "\"";
+}
+
+int cmd_trigger(const Target& target, const std::string& event) {
+  Request request{"POST", "/trigger", "{\"event\":" + json_string(event) + "}", "application/json"};
+  Reply reply = perform(target, request);
+  if (int rc = check(target, reply); rc != 0) return rc;
+  std::cout << "ok: " << event << "\n";
+  return 0;
+}
+
+// SSE framing (https://html.spec.whatwg.org/multipage/server-sent-events.html): lines ending in
+// \n (or \r\n), `data:` lines of one event joined by \n, a blank line dispatches, lines starting
+// with ':' are comments (our keep-alive pings).
+class SseParser {
+ public:
+  explicit SseParser(std::function<void(const std::string&)> on_event)
+      : on_event_(std::move(on_event)) {}
+
+  void feed(std::string_view chunk) {
+    buffer_.append(chunk);
+    std::size_t start = 0;
+    for (std::size_t nl = buffer_.find('\n', start); nl != std::string::npos;
+         nl = buffer_.find('\n', start)) {
+      std::string_view line(buffer_.data() + start, nl - start);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      handle_line(line);
+      start = nl + 1;
+    }
+    buffer_.erase(0, start);
+  }
+
+ private:
+  void handle_line(std::string_view line) {
+    if (line.empty()) {
+      if (has_data_) on_event_(data_);
+      data_.clear();
+      has_data_ = false;
+      return;
+    }
+    if (line.front() == ':') return;
+    std::size_t colon = line.find(':');
+    std::string_view field = line.substr(0, colon);
+    std::string_view value = colon == std::string_view::npos ? "" : line.substr(colon + 1);
+    if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    if (field == "data") {
+      if (has_data_) data_.push_back('\n');
+      data_.append(value);
+      has_data_ = true;
+    }
+  }
+
+  std::function<void(const std::string&)> on_event_;
+  std::string buffer_;
+  std::string data_;
+  bool has_data_ = false;
+};
+
+int cmd_events(const Target& target) {
+  SseParser parser([](const std::string& data) {
+    std::fwrite(data.data(), 1, data.size(), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);  // a pipe (| jq, | grep) sees each event at once
+  });
+  Request request{"GET", "/events"};
+  request.stream = true;
+  request.on_chunk = [&parser](std::string_view chunk) {
+    parser.feed(chunk);
+    return true;
+  };
+  Reply reply = perform(target, request);
+  if (int rc = check(target, reply); rc != 0) return rc;
+  std::cerr << "adrgctl: event stream from " << target.describe() << " ended\n";
+  return kExitTransport;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"adrgctl: inspect and steer the adrg resource governor"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  Target target;
+  auto* socket_option = app.add_option(
+      "--socket", target.socket,
+      std::string("unix socket of the daemon (default ") + kDefaultSocket + " when it exists)");
+  auto* url_option =
+      app.add_option("--url", target.url,
+                     std::string("HTTP base URL of the daemon (default ") + kDefaultUrl + ")");
+  socket_option->excludes(url_option);
+  app.add_option("--token", target.token,
+                 "bearer token for POSTs over TCP (general.http_server.token)")
+      ->envname("ADRG_TOKEN");
+
+  auto* status = app.add_subcommand("status", "show what the daemon believes and enforces");
+  bool json = false;
+  status->add_flag("--json", json, "print the raw /status JSON");
+  auto* trigger = app.add_subcommand("trigger", "send a manual trigger");
+  std::string event;
+  trigger->add_option("event", event, "media_start | media_stop | tier3_pause | tier3_resume")
+      ->required();
+  auto* events = app.add_subcommand("events", "follow decision events (one JSON per line)");
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (target.socket.empty() && target.url.empty()) {
+    if (::access(kDefaultSocket, F_OK) == 0) {
+      target.socket = kDefaultSocket;
+    } else {
+      target.url = kDefaultUrl;
+    }
+  }
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  int rc = 0;
+  if (status->parsed()) {
+    rc = cmd_status(target, json);
+  } else if (trigger->parsed()) {
+    rc = cmd_trigger(target, event);
+  } else if (events->parsed()) {
+    rc = cmd_events(target);
+  }
+  curl_global_cleanup();
+  return rc;
+}
