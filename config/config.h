@@ -34,6 +34,10 @@ struct GeneralConfig {
   std::string hwmon_root = "/sys/class/hwmon";
   std::string docker_socket = "/var/run/docker.sock";  // DOCKER_HOST=unix://... overrides
   std::string env_file = "/etc/adrg/adrg.env";
+  // adrg extension: every child directory of this cgroup v2 directory is a governed unit named
+  // after the directory (tier by the same globs as containers), frozen with cgroup.freeze.
+  // For workloads outside Docker (systemd slices, the VM tests). "" = off.
+  std::string cgroup_units_root;
 };
 
 struct TierConfig {

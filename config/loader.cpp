@@ -577,6 +577,7 @@ void Loader::read_general(MapReader& m, GeneralConfig& g) {
   path_setting("hwmon_root", g.hwmon_root);
   // "" turns the Docker integration off (a host that governs only adrg's own jobs, and tests).
   path_setting("docker_socket", g.docker_socket, /*empty_disables=*/true);
+  path_setting("cgroup_units_root", g.cgroup_units_root, /*empty_disables=*/true);
   if (auto e = m.take("env_file")) {
     std::string ignored;
     read_string(*e, ignored, /*expand=*/false);  // already used by load_environment()

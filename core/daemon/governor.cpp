@@ -49,11 +49,13 @@ Governor::~Governor() {
     if (id != 0) reactor_.cancel(id);
   }
   actuator_.reset();
+  cgroup_units_.reset();
   inventory_.reset();
   docker_.reset();
 }
 
 Status Governor::start() {
+  repause_.set_cooldown(from_seconds(config_.media_mode.cooldown_seconds));
   if (auto st = arm_signals(); !st) return st;
   arm_docker();
 
@@ -67,6 +69,7 @@ Status Governor::start() {
   // Without the journal adrg could not promise to restore what it changes: refuse to run.
   if (auto st = actuator_->start(); !st) return st;
 
+  arm_cgroup_units();
   arm_config_watch();
   arm_psi_triggers();
   arm_thermal();
@@ -207,6 +210,21 @@ void Governor::arm_docker() {
   });
 }
 
+void Governor::arm_cgroup_units() {
+  if (config_.general.cgroup_units_root.empty()) return;
+  cgroup_units_ =
+      std::make_unique<CgroupInventory>(reactor_, config_.general.cgroup_units_root, config_);
+  cgroup_units_->set_on_change([this] {
+    ++edges_by_source_["cgroup_units:changed"];
+    if (ready_sent_) evaluate("cgroup units changed");
+  });
+  if (auto st = cgroup_units_->start(); !st) {
+    spdlog::error("cgroup units root {} not watched: {}", config_.general.cgroup_units_root,
+                  st.error().describe());
+    cgroup_units_.reset();
+  }
+}
+
 void Governor::on_units_changed(const std::vector<docker::UnitChange>& changes) {
   for (const auto& change : changes) {
     ++edges_by_source_["docker:" + std::string(docker::to_string(change.kind))];
@@ -220,12 +238,23 @@ void Governor::on_units_changed(const std::vector<docker::UnitChange>& changes) 
         }
         break;
       }
-      case docker::UnitChangeKind::kUnpausedExternally:
-        spdlog::warn("container {} was unpaused by someone else while adrg held it paused",
-                     change.name);
+      case docker::UnitChangeKind::kUnpausedExternally: {
+        auto want = last_result_.desired.units.find(change.id);
+        bool claim_holds = want != last_result_.desired.units.end() && want->second.paused;
+        bool repause = repause_.should_repause(change.id, claim_holds, clock_.now());
+        spdlog::warn("container {} was unpaused by someone else while adrg held it paused; {}",
+                     change.name,
+                     repause ? "the claim still holds: pausing it again"
+                             : "leaving it running until the cooldown ends");
         publish_action("unpaused_externally", change.name,
-                       "a container adrg paused was unpaused outside adrg");
+                       repause ? "re-paused: the claim still holds" : "left running (cooldown)");
+        const UnitSnapshot* unit = inventory_->find(change.id);
+        // The actuator believes the unit is paused; making it forget that re-issues the pause.
+        if (repause && actuator_ && unit != nullptr) {
+          actuator_->on_unit_restarted(change.id, unit->cgroup_path);
+        }
         break;
+      }
       default:
         break;
     }
@@ -281,8 +310,12 @@ void Governor::maybe_ready() {
 }
 
 std::vector<UnitSnapshot> Governor::current_units() const {
-  if (!inventory_) return {};
-  return inventory_->units();
+  std::vector<UnitSnapshot> units;
+  if (inventory_) units = inventory_->units();
+  if (cgroup_units_) {
+    units.insert(units.end(), cgroup_units_->units().begin(), cgroup_units_->units().end());
+  }
+  return units;
 }
 
 Snapshot Governor::build_snapshot() {
@@ -293,6 +326,7 @@ Snapshot Governor::build_snapshot() {
   if (auto r = read_psi(system_psi_path(proc, PsiResource::kIo))) s.io = *r;
   s.temperature_c = temperature_c_;
   if (inventory_) inventory_->refresh_memory();
+  if (cgroup_units_) cgroup_units_->refresh_memory();
   s.units = current_units();
   s.io_trigger_fired = std::exchange(io_edge_, false);
   s.memory_trigger_fired = std::exchange(memory_edge_, false);
@@ -454,6 +488,8 @@ bool Governor::reload(std::string_view why) {
   HttpServerConfig old_http = config_.general.http_server;
   config_ = std::move(next);
   if (inventory_) inventory_->reconfigure(config_);
+  if (cgroup_units_) cgroup_units_->reconfigure(config_);
+  repause_.set_cooldown(from_seconds(config_.media_mode.cooldown_seconds));
   arm_psi_triggers();
   arm_thermal();
   arm_reconcile_tick();

@@ -15,6 +15,7 @@
 #include "core/blocking_executor.h"
 #include "core/clock.h"
 #include "core/daemon/actuator.h"
+#include "core/daemon/cgroup_inventory.h"
 #include "core/daemon/docker_unit_pauser.h"
 #include "core/event_bus.h"
 #include "core/http_client.h"
@@ -75,6 +76,7 @@ class Governor {
   void arm_thermal();
   void arm_reconcile_tick();
   void arm_docker();
+  void arm_cgroup_units();
   Status arm_http_api();
   void maybe_ready();
 
@@ -99,6 +101,8 @@ class Governor {
   std::unique_ptr<docker::DockerClient> docker_;
   std::unique_ptr<docker::DockerInventory> inventory_;
   std::unique_ptr<DockerUnitPauser> pauser_;
+  docker::RepausePolicy repause_;
+  std::unique_ptr<CgroupInventory> cgroup_units_;
   std::unique_ptr<Actuator> actuator_;
   std::unique_ptr<PsiTriggerSet> psi_triggers_;
   std::unique_ptr<ThermalSensor> thermal_;

@@ -1,0 +1,180 @@
+// The promise that matters most: whatever happens to adrg, nothing it froze stays frozen.
+// Real kernel: units are real cgroup v2 directories under the host's cgroup2 mount with a real
+// process inside; freezing is observed in cgroup.events ("frozen 1"), as the kernel reports it.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include "core/fs.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/wait.h"
+
+namespace adrg {
+namespace {
+
+using testing::run_command;
+using testing::wait_until;
+
+const std::string kAdrg = ADRG_BINARY_DIR "/core/daemon/adrg";
+
+// cgroup2 with working cgroup.freeze: /sys/fs/cgroup on a pure v2 host, the unified mount on a
+// hybrid one. "" when neither is writable.
+std::string find_cgroup2() {
+  for (const char* dir : {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"}) {
+    std::string probe = std::string(dir) + "/adrg-probe-" + std::to_string(::getpid());
+    if (::mkdir(probe.c_str(), 0755) == 0) {
+      bool freezable = ::access((probe + "/cgroup.freeze").c_str(), W_OK) == 0;
+      ::rmdir(probe.c_str());
+      if (freezable) return dir;
+    }
+  }
+  return "";
+}
+
+bool frozen(const std::string& cgroup) {
+  auto events = read_text_file(cgroup + "/cgroup.events");
+  return events && events->find("frozen 1") != std::string::npos;
+}
+
+class CrashRecovery : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string v2 = find_cgroup2();
+    if (v2.empty()) GTEST_SKIP() << "no writable cgroup2 with cgroup.freeze on this machine";
+    units_root_ = v2 + "/adrg-crash-" + std::to_string(::getpid());
+    unit_ = units_root_ + "/bulk-job";
+    ASSERT_EQ(::mkdir(units_root_.c_str(), 0755), 0);
+    ASSERT_EQ(::mkdir(unit_.c_str(), 0755), 0);
+    worker_ = ::fork();
+    if (worker_ == 0) {
+      ::execl("/bin/sleep", "sleep", "300", nullptr);
+      ::_exit(127);
+    }
+    ASSERT_TRUE(write_kernel_file(unit_ + "/cgroup.procs", std::to_string(worker_)).ok());
+    port_ = testing::free_tcp_port();
+    config_ = dir_.write(
+        "config.yaml",
+        "general:\n"
+        "  log_file: \"\"\n"
+        "  journal_file: " +
+            dir_.path() +
+            "/journal.json\n"
+            "  docker_socket: \"\"\n"
+            "  cgroup_units_root: " +
+            units_root_ +
+            "\n"
+            "  thermal_root: " +
+            dir_.path() +
+            "/none\n"
+            "  hwmon_root: " +
+            dir_.path() +
+            "/none\n"
+            "  http_server: {enabled: true, host: 127.0.0.1, port: " +
+            std::to_string(port_) +
+            ", unix_socket: \"\"}\n"
+            "tiers:\n"
+            "  3: {name: Bulk, containers: [\"bulk-*\"], cpu_weight: 10, io_weight: 10}\n");
+  }
+
+  void TearDown() override {
+    daemon_.reset();
+    if (!unit_.empty()) (void)write_kernel_file(unit_ + "/cgroup.freeze", "0");
+    if (worker_ > 0) {
+      ::kill(worker_, SIGKILL);
+      ::waitpid(worker_, nullptr, 0);
+    }
+    if (!unit_.empty()) {
+      wait_until([&] { return ::rmdir(unit_.c_str()) == 0; }, std::chrono::seconds(5));
+      ::rmdir(units_root_.c_str());
+    }
+  }
+
+  void start_daemon() {
+    daemon_ = std::make_unique<testing::ChildProcess>(
+        std::vector<std::string>{kAdrg, "--config", config_}, dir_.path() + "/adrg.log");
+    ASSERT_TRUE(wait_until([&] {
+      return run_command("curl -sf --max-time 1 http://127.0.0.1:" + std::to_string(port_) +
+                         "/healthz")
+                 .exit_code == 0;
+    })) << daemon_->log();
+  }
+
+  void trigger(const std::string& event) {
+    auto r = run_command("curl -sf --max-time 2 -X POST -d '{\"event\":\"" + event +
+                         "\"}' http://127.0.0.1:" + std::to_string(port_) + "/trigger");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+
+  testing::TempDir dir_;
+  std::string units_root_;
+  std::string unit_;
+  pid_t worker_ = -1;
+  int port_ = 0;
+  std::string config_;
+  std::unique_ptr<testing::ChildProcess> daemon_;
+};
+
+TEST_F(CrashRecovery, TriggerFreezesAndResumeThawsARealCgroup) {
+  start_daemon();
+  trigger("tier3_pause");
+  EXPECT_TRUE(wait_until([&] { return frozen(unit_); })) << daemon_->log();
+  trigger("tier3_resume");
+  EXPECT_TRUE(wait_until([&] { return !frozen(unit_); })) << daemon_->log();
+}
+
+TEST_F(CrashRecovery, SigtermThawsEverything) {
+  start_daemon();
+  trigger("tier3_pause");
+  ASSERT_TRUE(wait_until([&] { return frozen(unit_); })) << daemon_->log();
+  daemon_->signal(SIGTERM);
+  EXPECT_EQ(daemon_->wait_exit(), 0) << daemon_->log();
+  EXPECT_FALSE(frozen(unit_));
+}
+
+TEST_F(CrashRecovery, KilledDaemonIsUndoneByTheNextStart) {
+  start_daemon();
+  trigger("tier3_pause");
+  ASSERT_TRUE(wait_until([&] { return frozen(unit_); })) << daemon_->log();
+  daemon_->signal(SIGKILL);
+  daemon_->wait_exit();
+  ASSERT_TRUE(frozen(unit_)) << "SIGKILL cannot thaw: the journal must";
+  start_daemon();  // the manual pause died with the old process: nothing claims it any more
+  EXPECT_TRUE(wait_until([&] { return !frozen(unit_); })) << daemon_->log();
+}
+
+TEST_F(CrashRecovery, CleanupCommandThawsWhatAKilledDaemonFroze) {
+  start_daemon();
+  trigger("tier3_pause");
+  ASSERT_TRUE(wait_until([&] { return frozen(unit_); })) << daemon_->log();
+  daemon_->signal(SIGKILL);
+  daemon_->wait_exit();
+  ASSERT_TRUE(frozen(unit_));
+  auto r = run_command(kAdrg + " --cleanup --config " + config_);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(wait_until([&] { return !frozen(unit_); }));
+}
+
+TEST_F(CrashRecovery, DryRunNeverFreezes) {
+  daemon_ = std::make_unique<testing::ChildProcess>(
+      std::vector<std::string>{kAdrg, "--config", config_, "--dry-run"}, dir_.path() + "/adrg.log");
+  ASSERT_TRUE(wait_until([&] {
+    return run_command("curl -sf --max-time 1 http://127.0.0.1:" + std::to_string(port_) +
+                       "/healthz")
+               .exit_code == 0;
+  }));
+  trigger("tier3_pause");
+  EXPECT_TRUE(wait_until([&] {
+    return daemon_->log().find("\"action\":\"pause\"") != std::string::npos;
+  })) << daemon_->log();
+  EXPECT_FALSE(frozen(unit_));
+  EXPECT_NE(daemon_->log().find("dry-run"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace adrg
