@@ -699,6 +699,12 @@ TEST_P(HttpApiTest, StopEndsOpenStreamsCleanly) {
   EXPECT_NE(stream.wait(seconds(10)), -1);  // curl saw the connection end
   EXPECT_FALSE(std::filesystem::exists(f_->config_.unix_socket));
   EXPECT_NE(curl(f_->url("/healthz")).status, 200);
+
+  // A reload restarts the API in place (port 0: a new ephemeral port).
+  Status restarted = f_->on_loop([&] { return f_->api_->start(); });
+  ASSERT_TRUE(restarted.ok()) << restarted.error().describe();
+  EXPECT_EQ(curl(f_->url("/healthz")).status, 200);
+  EXPECT_EQ(curl(f_->unix_url("/healthz")).status, 200);
 }
 
 TEST_P(HttpApiTest, Ipv6LoopbackWorksWhenTheHostHasIt) {
