@@ -44,6 +44,7 @@ Governor::~Governor() {
   http_api_.reset();
   psi_triggers_.reset();
   thermal_.reset();
+  cgroup_events_.reset();
   for (auto id : {signals_, config_watch_, config_debounce_, reconcile_timer_, ready_timer_,
                   shutdown_timer_}) {
     if (id != 0) reactor_.cancel(id);
@@ -69,6 +70,8 @@ Status Governor::start() {
   // Without the journal adrg could not promise to restore what it changes: refuse to run.
   if (auto st = actuator_->start(); !st) return st;
 
+  cgroup_events_ = std::make_unique<CgroupEventsWatcher>(
+      reactor_, [this](const CgroupEvent& event) { on_cgroup_event(event); });
   arm_cgroup_units();
   arm_config_watch();
   arm_psi_triggers();
@@ -309,6 +312,51 @@ void Governor::maybe_ready() {
   }
 }
 
+// cgroup.events / memory.events of every governed unit: a freeze completing ("frozen 1"), a unit
+// emptying, and OOM kills arrive as inotify edges instead of being polled.
+void Governor::sync_cgroup_event_watches(const std::vector<UnitSnapshot>& units) {
+  if (!cgroup_events_) return;
+  std::map<std::string, std::string> wanted;
+  for (const auto& unit : units) {
+    if (!unit.cgroup_path.empty()) wanted[unit.id] = unit.cgroup_path;
+  }
+  for (auto it = watched_cgroups_.begin(); it != watched_cgroups_.end();) {
+    auto want = wanted.find(it->first);
+    if (want == wanted.end() || want->second != it->second) {
+      cgroup_events_->unwatch(it->first);
+      it = watched_cgroups_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const auto& [id, dir] : wanted) {
+    if (watched_cgroups_.contains(id)) continue;
+    if (auto st = cgroup_events_->watch(id, dir); st) {
+      watched_cgroups_[id] = dir;
+    } else {
+      spdlog::debug("not watching events of {}: {}", dir, st.error().describe());
+    }
+  }
+}
+
+void Governor::on_cgroup_event(const CgroupEvent& event) {
+  std::string name = unit_name(last_snapshot_.units, event.unit_id);
+  ++edges_by_source_["cgroup:" + std::string(to_string(event.kind))];
+  switch (event.kind) {
+    case CgroupEvent::Kind::kOomKill:
+      oom_kills_[name] += event.delta;
+      spdlog::warn("{}: {} OOM kill(s) (total {})", name, event.delta, event.total);
+      publish_action("oom_kill", name, fmt::format("{} process(es) OOM-killed", event.delta));
+      break;
+    case CgroupEvent::Kind::kFrozenChanged:
+      publish_action(event.value ? "frozen" : "thawed", name, "cgroup.events");
+      break;
+    case CgroupEvent::Kind::kPopulatedChanged:
+      if (!event.value) publish_action("emptied", name, "cgroup.events: populated 0");
+      break;
+  }
+}
+
 std::vector<UnitSnapshot> Governor::current_units() const {
   std::vector<UnitSnapshot> units;
   if (inventory_) units = inventory_->units();
@@ -379,6 +427,7 @@ void Governor::evaluate(std::string_view why) {
       }
     }
     actuator_->apply(result.desired, snapshot.units);
+    sync_cgroup_event_watches(snapshot.units);
     run_restarts(result.desired.restarts);
     last_result_ = std::move(result);
     last_snapshot_ = std::move(snapshot);
@@ -520,6 +569,8 @@ void Governor::shutdown(std::string_view why) {
   publish_action("daemon_stop", "", std::string(why));
   psi_triggers_.reset();
   thermal_.reset();
+  cgroup_events_.reset();
+  watched_cgroups_.clear();
   for (auto* id : {&reconcile_timer_, &ready_timer_, &config_debounce_, &config_watch_}) {
     if (*id != 0) reactor_.cancel(*id);
     *id = 0;

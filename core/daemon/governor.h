@@ -25,6 +25,7 @@
 #include "integrations/docker/inventory.h"
 #include "integrations/http_api/http_api.h"
 #include "integrations/systemd/systemd_notifier.h"
+#include "sensors/cgroup_events.h"
 #include "sensors/psi.h"
 #include "sensors/thermal.h"
 
@@ -84,6 +85,8 @@ class Governor {
   void publish_decision(const Decision& decision);
   void publish_action(std::string_view action, std::string_view unit, std::string_view reason);
   void run_restarts(const std::vector<RestartRequest>& restarts);
+  void sync_cgroup_event_watches(const std::vector<UnitSnapshot>& units);
+  void on_cgroup_event(const CgroupEvent& event);
   void on_units_changed(const std::vector<docker::UnitChange>& changes);
   std::vector<UnitSnapshot> current_units() const;
 
@@ -106,6 +109,8 @@ class Governor {
   std::unique_ptr<Actuator> actuator_;
   std::unique_ptr<PsiTriggerSet> psi_triggers_;
   std::unique_ptr<ThermalSensor> thermal_;
+  std::unique_ptr<CgroupEventsWatcher> cgroup_events_;
+  std::map<std::string, std::string> watched_cgroups_;  // unit id -> cgroup dir being watched
   std::unique_ptr<HttpApi> http_api_;
 
   Reactor::Id signals_ = 0;
@@ -133,6 +138,7 @@ class Governor {
   std::map<std::string, std::uint64_t> decisions_by_rule_;
   std::map<std::string, std::uint64_t> edges_by_source_;
   std::uint64_t restarts_ = 0;
+  std::map<std::string, std::uint64_t> oom_kills_;  // by unit name
 };
 
 }  // namespace adrg

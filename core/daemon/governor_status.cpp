@@ -81,6 +81,14 @@ std::string Governor::status_json() const {
     w.field("id", unit.id).field("protected", unit.is_protected);
     w.field("memory_current", static_cast<std::uint64_t>(unit.memory_current));
     w.field("cgroup", unit.cgroup_path);
+    if (cgroup_events_) {
+      if (auto ev = cgroup_events_->events(unit.id)) {
+        w.field("frozen", ev->frozen).field("populated", ev->populated);
+      }
+      if (auto mem = cgroup_events_->memory_events(unit.id)) {
+        w.field("oom_kills", static_cast<std::uint64_t>(mem->oom_kill));
+      }
+    }
     auto a = applied.find(unit.id);
     w.key("applied").begin_object();
     if (a != applied.end()) {
@@ -202,6 +210,11 @@ std::string Governor::metrics_text() const {
             static_cast<double>(reloads_ok_));
   m.counter("adrg_config_reloads_total", "Config reloads.", {{"result", "rejected"}},
             static_cast<double>(reloads_rejected_));
+  m.declare("adrg_oom_kills_total", MetricType::kCounter, "OOM kills seen in memory.events.");
+  for (const auto& [name, n] : oom_kills_) {
+    m.counter("adrg_oom_kills_total", "OOM kills seen in memory.events.", {{"container", name}},
+              static_cast<double>(n));
+  }
   m.counter("adrg_container_restarts_total", "Containers restarted by the memory rule.", {},
             static_cast<double>(restarts_));
   return m.render();

@@ -124,6 +124,15 @@ TEST_F(CrashRecovery, TriggerFreezesAndResumeThawsARealCgroup) {
   start_daemon();
   trigger("tier3_pause");
   EXPECT_TRUE(wait_until([&] { return frozen(unit_); })) << daemon_->log();
+  // The kernel's "frozen 1" edge reaches the daemon through inotify on cgroup.events.
+  EXPECT_TRUE(wait_until([&] {
+    return run_command("curl -s --max-time 1 http://127.0.0.1:" + std::to_string(port_) +
+                       "/status")
+               .output.find("\"frozen\":true") != std::string::npos;
+  })) << daemon_->log();
+  EXPECT_TRUE(wait_until([&] {
+    return daemon_->log().find("\"action\":\"frozen\"") != std::string::npos;
+  })) << daemon_->log();
   trigger("tier3_resume");
   EXPECT_TRUE(wait_until([&] { return !frozen(unit_); })) << daemon_->log();
 }
