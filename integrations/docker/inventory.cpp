@@ -109,6 +109,7 @@ void DockerInventory::stop() {
   ++epoch_;
   queued_.clear();
   phase_ = Phase::kStopped;
+  connected_ = false;  // no callback: stop() runs from destructors too
 }
 
 void DockerInventory::resync() {
@@ -215,6 +216,9 @@ void DockerInventory::finish_sync(const std::vector<std::string>& ids,
     if (!running.contains(id)) vanished.push_back(id);
   }
   for (const std::string& id : vanished) remove_entry(id, false, changes);
+  // Inspect generations of containers that are not running: this sync is newer than any
+  // answer still in flight for them, and destroys missed during an outage would leak here.
+  std::erase_if(inspect_gen_, [this](const auto& item) { return !entries_.contains(item.first); });
 
   ++sync_count_;
   phase_ = Phase::kLive;
@@ -325,6 +329,8 @@ void DockerInventory::handle_event(const DockerEvent& event) {
       entry.name = event.name;
       evaluate_tier(entry, old_name, true, changes);
     }
+  } else if (action == "oom") {
+    spdlog::warn("docker: {} hit its memory limit (OOM kill)", it->second.name);
   } else if (action == "update") {
     if (it->second.tier) changes.push_back({UnitChangeKind::kUpdated, it->first, it->second.name});
   }

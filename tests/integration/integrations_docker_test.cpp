@@ -125,24 +125,6 @@ class DockerInventoryTest : public ::testing::Test {
     }
     label_ = new std::string(adrg::testing::unique_test_label());
     prefix_ = new std::string("adrgt" + std::to_string(::getpid()));
-    DockerCli docker;
-    std::vector<std::string> runs;
-    auto add = [&](const std::string& name, const std::string& extra) {
-      runs.push_back("--name " + name + " --label " + *label_ + " " + extra + " " + kLoop);
-    };
-    for (int i = 1; i <= 15; ++i) add(name("bulk", i), "");                        // tier 3 by glob
-    for (int i = 1; i <= 15; ++i) add(name("bg", i), "");                          // tier 2 by glob
-    for (int i = 1; i <= 5; ++i) add(name("bulk-lbl", i), "--label adrg.tier=1");  // label wins
-    for (int i = 1; i <= 5; ++i) add(name("x", i), "--label adrg.tier=0");         // label only
-    add(*prefix_ + "-free", "");  // no tier: unmanaged
-    auto started = SteadyClock::now();
-    bool ok = docker.run_detached_parallel(runs);
-    std::printf("[ setup    ] %zu containers created in parallel in %.2f s\n", runs.size(),
-                to_seconds(SteadyClock::now() - started));
-    if (!ok) {
-      docker.remove_by_label(*label_);
-      skip_reason_ = new std::string("docker run failed while creating test containers");
-    }
   }
 
   static void TearDownTestSuite() {
@@ -184,6 +166,32 @@ class DockerInventoryTest : public ::testing::Test {
     return result.output;
   }
 
+  // The 40 governed containers (+1 unmanaged) of the discovery and mass-pause tests, created
+  // once per process at the first test that needs them (ctest runs each test in its own
+  // process, so the other tests do not pay for them).
+  static void create_fleet() {
+    if (fleet_created_) return;
+    DockerCli docker;
+    std::vector<std::string> runs;
+    auto add = [&](const std::string& container_name, const std::string& extra) {
+      runs.push_back("--name " + container_name + " --label " + *label_ + " --label " +
+                     fleet_label() + " " + extra + " " + kLoop);
+    };
+    for (int i = 1; i <= 15; ++i) add(name("bulk", i), "");                        // tier 3 by glob
+    for (int i = 1; i <= 15; ++i) add(name("bg", i), "");                          // tier 2 by glob
+    for (int i = 1; i <= 5; ++i) add(name("bulk-lbl", i), "--label adrg.tier=1");  // label wins
+    for (int i = 1; i <= 5; ++i) add(name("x", i), "--label adrg.tier=0");         // label only
+    add(*prefix_ + "-free", "");  // no tier: unmanaged
+    auto started = SteadyClock::now();
+    bool ok = docker.run_detached_parallel(runs);
+    std::printf("[ setup    ] %zu containers created in parallel in %.2f s\n", runs.size(),
+                to_seconds(SteadyClock::now() - started));
+    ASSERT_TRUE(ok) << "docker run failed while creating the test containers";
+    fleet_created_ = true;
+  }
+
+  static std::string fleet_label() { return "adrg.fleet=" + *prefix_; }
+  static inline bool fleet_created_ = false;
   static std::string* skip_reason_;
   static std::string* label_;
   static std::string* prefix_;
@@ -201,7 +209,7 @@ TEST_F(DockerInventoryTest, ClientNegotiatesAndTreatsRepeatedPauseAndUnpauseAsDo
   ASSERT_TRUE(version->ok()) << version->error().describe();
   EXPECT_EQ(h.client().api_version(), "1.41");  // Engine 20.10 here: 1.41 is also our cap
 
-  std::string id = DockerCli().inspect({name("bulk", 14)}, "{{.Id}}").at(0);
+  std::string id = run_one(h, *prefix_ + "-bulk-idem");
   auto once = [&](auto&& op) {
     std::optional<Status> status;
     op(id, [&](Status s) { status.emplace(std::move(s)); });
@@ -230,15 +238,19 @@ TEST_F(DockerInventoryTest, ClientNegotiatesAndTreatsRepeatedPauseAndUnpauseAsDo
 }
 
 TEST_F(DockerInventoryTest, DiscoversFortyContainersWithTiersLabelsAndCgroups) {
+  ASSERT_NO_FATAL_FAILURE(create_fleet());
   Harness h(config(), resolve_socket_path("/var/run/docker.sock"));
   auto started = SteadyClock::now();
   ASSERT_TRUE(h.start_and_wait_ready()) << h.inventory().last_error();
   std::printf("[ info     ] first inventory in %.3f s\n", to_seconds(SteadyClock::now() - started));
   EXPECT_TRUE(h.inventory().connected());
 
+  // Every unit matches `docker inspect`: id, State.Pid, and the cgroup directory on disk.
+  std::vector<std::string> ids = DockerCli().running_ids(fleet_label());
+  ASSERT_EQ(ids.size(), 41u);
   int ours = 0;
   for (const UnitSnapshot& unit : h.inventory().units()) {
-    if (unit.name.rfind(*prefix_ + "-", 0) == 0) ++ours;
+    if (std::find(ids.begin(), ids.end(), unit.id) != ids.end()) ++ours;
   }
   EXPECT_EQ(ours, 40);
   for (int i = 1; i <= 15; ++i) {
@@ -264,9 +276,6 @@ TEST_F(DockerInventoryTest, DiscoversFortyContainersWithTiersLabelsAndCgroups) {
   auto unmanaged = h.inventory().unmanaged();
   EXPECT_NE(std::find(unmanaged.begin(), unmanaged.end(), *prefix_ + "-free"), unmanaged.end());
 
-  // Every unit matches `docker inspect`: id, State.Pid, and the cgroup directory on disk.
-  std::vector<std::string> ids = DockerCli().running_ids(*label_);
-  ASSERT_EQ(ids.size(), 41u);
   auto lines = DockerCli().inspect(ids, "{{.Id}} {{.State.Pid}} {{.Name}}");
   ASSERT_EQ(lines.size(), ids.size());
   const std::string& v2 = h.inventory().cgroup_v2_root();
@@ -293,6 +302,7 @@ TEST_F(DockerInventoryTest, DiscoversFortyContainersWithTiersLabelsAndCgroups) {
 }
 
 TEST_F(DockerInventoryTest, PausesAndUnpausesManyConcurrentlyObservedByInspect) {
+  ASSERT_NO_FATAL_FAILURE(create_fleet());
   Harness h(config(), resolve_socket_path("/var/run/docker.sock"));
   ASSERT_TRUE(h.start_and_wait_ready()) << h.inventory().last_error();
   std::vector<std::string> ids;
@@ -343,7 +353,8 @@ TEST_F(DockerInventoryTest, PausesAndUnpausesManyConcurrentlyObservedByInspect) 
 TEST_F(DockerInventoryTest, ExternalUnpauseAndExternalPauseAreReported) {
   Harness h(config(), resolve_socket_path("/var/run/docker.sock"));
   ASSERT_TRUE(h.start_and_wait_ready()) << h.inventory().last_error();
-  std::string id = h.inventory().find_by_name(name("bulk", 5))->id;
+  std::string id = run_one(h, *prefix_ + "-bulk-ext");
+  ASSERT_TRUE(h.run_until([&] { return h.inventory().find(id) != nullptr; }));
   auto paused = h.wait_batch(
       [&](DockerClient::BatchDone done) { h.inventory().pause_all({id}, std::move(done)); });
   ASSERT_EQ(paused.size(), 1u);
@@ -475,7 +486,8 @@ TEST_F(DockerInventoryTest, RecreateWithSameNameIsANewUnitWithinOneSecond) {
 TEST_F(DockerInventoryTest, ResyncOnDemandChangesNothingAndKeepsPauseOwnership) {
   Harness h(config(), resolve_socket_path("/var/run/docker.sock"));
   ASSERT_TRUE(h.start_and_wait_ready()) << h.inventory().last_error();
-  std::string id = h.inventory().find_by_name(name("bulk", 9))->id;
+  std::string id = run_one(h, *prefix_ + "-bulk-resync");
+  ASSERT_TRUE(h.run_until([&] { return h.inventory().find(id) != nullptr; }));
   auto paused = h.wait_batch(
       [&](DockerClient::BatchDone done) { h.inventory().pause_all({id}, std::move(done)); });
   ASSERT_TRUE(!paused.empty() && paused[0].status.ok());
