@@ -16,7 +16,7 @@ build_packages=(g++ cmake make pkg-config liburing-dev libyaml-cpp-dev libsimdjs
   libmicrohttpd-dev libcli11-dev)
 # Real peers the tests run against (shared/ENVIRONMENT.md): no mocks where these run.
 test_packages=(curl procps iproute2 docker.io busybox-static qbittorrent-nox transmission-daemon
-  prometheus stress-ng fio wrk python3)
+  prometheus stress-ng fio wrk python3 qemu-system-x86 cpio kmod)
 
 install_missing() {
   local missing=()
