@@ -550,18 +550,26 @@ Actuator::OpResult Actuator::do_file_op(const JournalKey& jk, OpKind kind, const
         updated.written = text;
         journal_->put(std::move(updated));
       }
-      if (pause) journal_->put_pause(*pause);
+      bool pause_added = false;
+      if (pause) {
+        auto it = journal_->data().pauses.find({pause->unit_id, pause->cgroup_dir});
+        pause_added = it == journal_->data().pauses.end() || it->second != *pause;
+        journal_->put_pause(*pause);
+      }
       if (dry) {
         spdlog::info("dry-run: would write {} to {} (was {})", text, path, was);
         return {};
       }
+      // Write-ahead: the original (and the value about to be written) is on disk before the
+      // file changes.
       if (auto st = journal_->save(); !st) {
-        // Write-ahead: no journal, no override.
+        // No journal, no override.
         if (added) {
           journal_->erase(jk);
         } else {
           journal_->put(*previous);
         }
+        if (pause_added) journal_->erase_pause(pause->unit_id, pause->cgroup_dir);
         return {Outcome::kFailed,
                 "journal not saved, " + path + " left alone: " + st.error().describe()};
       }

@@ -550,6 +550,25 @@ TEST_F(ActuatorTest, CorruptJournalAtStartIsLoudButNotFatal) {
   EXPECT_EQ(journal().overrides.size(), 1u);
 }
 
+TEST_F(ActuatorTest, NoJournalNoOverride) {
+  Actuator actuator(options(), nullptr, nullptr);
+  ASSERT_TRUE(actuator.start().ok());
+  // The journal's directory cannot be created any more: the save fails first, so the cgroup
+  // file must stay as it was (write-ahead).
+  tmp_.write("lib", "a file where the journal directory should be");
+  actuator.apply(want(kCtr, [](DesiredUnit& u) { u.cpu_max_percent = 20; }), all_units());
+  EXPECT_EQ(read(kCtr, "cpu.max"), "150000 100000\n");
+  const auto& applied = actuator.applied().units.at(kCtr);
+  EXPECT_FALSE(applied.cpu_max_percent);
+  ASSERT_EQ(applied.errors.count("cpu.max"), 1u);
+  EXPECT_NE(applied.errors.at("cpu.max").find("journal not saved"), std::string::npos);
+  // Once the journal can be written again, the next apply succeeds.
+  std::filesystem::remove(tmp_.path() + "/lib");
+  actuator.apply(want(kCtr, [](DesiredUnit& u) { u.cpu_max_percent = 20; }), all_units());
+  EXPECT_EQ(value(kCtr, "cpu.max"), "40000 100000");
+  EXPECT_EQ(journal().overrides.at({kCtr, cg(kCtr), "cpu.max", ""}).original, "150000 100000\n");
+}
+
 TEST_F(ActuatorTest, PauseRoutes) {
   FakePauser pauser;
   Actuator actuator(options(), nullptr, &pauser);
