@@ -6,7 +6,7 @@ namespace adrg::notify {
 
 namespace {
 
-constexpr std::string_view kMask = "***";
+constexpr std::string_view kMask = kMaskedSecret;
 
 struct UrlParts {
   std::string_view scheme;     // "https"
@@ -38,10 +38,6 @@ bool split_url(std::string_view url, UrlParts& parts) {
 }
 
 }  // namespace
-
-std::string mask_secret(std::string_view secret) {
-  return secret.empty() ? std::string() : std::string(kMask);
-}
 
 std::string mask_url(std::string_view url) {
   if (url.empty()) return {};

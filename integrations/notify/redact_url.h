@@ -3,19 +3,20 @@
 // is a shared secret on public servers (anyone who knows the topic reads it), and the ntfy and
 // Gotify tokens are credentials. Nothing of these may reach a log line.
 //
-// Scoped to what integrations/notify needs; integrations/redact.h (written for the media and
-// download clients) did not exist yet when this was written. Merge the two once it lands.
+// Complements integrations/redact.h (mask_secret comes from there): its redact_url() keeps the
+// path and masks only known query parameters, which is right for media servers but leaks a
+// Discord token or an ntfy topic; its redact() takes a fixed initializer_list, while the secrets
+// here are known only at run time and must outlive reloads. Candidates to merge into redact.h:
+// mask_url (a "hide the path" mode) and SecretScrubber (a runtime secret set).
 #pragma once
 
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace adrg::notify {
+#include "integrations/redact.h"
 
-// "***" for any non-empty secret, "" for an empty one. Nothing of the secret is kept: a prefix
-// of a short Gotify token is a real part of its entropy.
-std::string mask_secret(std::string_view secret);
+namespace adrg::notify {
 
 // scheme://host[:port] plus "/…" when the URL has a path, query or fragment beyond "/".
 // Userinfo (user:password@) is dropped. Anything that does not parse as scheme://authority is

@@ -304,11 +304,11 @@ TEST_F(NotifyTest, RateLimitCoalescesABurstIntoOneFollowUp) {
   EXPECT_GE(to_seconds(arrivals.times()[2] - t0), 0.3);
   EXPECT_EQ(counters(Backend::kNtfy).suppressed, 2u);
   // The follow-up opened a new window: the next one waits for it and carries no count.
-  const TimePoint t1 = SteadyClock::now();
   EXPECT_FALSE(service_->notify("thermal_stage1", "Thermal stage 1", "m5"));
   ASSERT_TRUE(run_until([&] { return counters(Backend::kNtfy).sent == 4; }));
   EXPECT_EQ(ntfy.requests().at(3).body, "m5");
-  EXPECT_GE(to_seconds(arrivals.times()[3] - t1), 0.0);
+  // Measured between arrivals, so the loopback latency of the follow-up is the tolerance.
+  EXPECT_GE(to_seconds(arrivals.times()[3] - arrivals.times()[2]), 0.25);
   EXPECT_EQ(ntfy.request_count(), 4u);
 }
 
