@@ -45,6 +45,9 @@ Governor::~Governor() {
   psi_triggers_.reset();
   thermal_.reset();
   cgroup_events_.reset();
+  downloads_.reset();
+  media_.reset();
+  notifications_.reset();
   for (auto id : {signals_, config_watch_, config_debounce_, reconcile_timer_, ready_timer_,
                   shutdown_timer_}) {
     if (id != 0) reactor_.cancel(id);
@@ -70,6 +73,7 @@ Status Governor::start() {
   // Without the journal adrg could not promise to restore what it changes: refuse to run.
   if (auto st = actuator_->start(); !st) return st;
 
+  arm_media_and_notifications();
   cgroup_events_ = std::make_unique<CgroupEventsWatcher>(
       reactor_, [this](const CgroupEvent& event) { on_cgroup_event(event); });
   arm_cgroup_units();
@@ -213,6 +217,27 @@ void Governor::arm_docker() {
   });
 }
 
+void Governor::arm_media_and_notifications() {
+  notifications_ =
+      std::make_unique<notify::NotificationService>(reactor_, http_, config_.notifications, clock_);
+  media_ = std::make_unique<media::MediaService>(reactor_, http_, config_, clock_);
+  media_->on_change([this](int sessions, bool reachable) {
+    ++edges_by_source_["media:poll"];
+    spdlog::info("media provider: {} session(s){}", sessions, reachable ? "" : " (unreachable)");
+    if (ready_sent_) evaluate("media sessions");
+  });
+  if (auto st = media_->start(); !st) {
+    spdlog::error("media provider not polled: {}", st.error().describe());
+  }
+  // The download client's original limit is journaled beside the cgroup journal.
+  std::filesystem::path journal(config_.general.journal_file);
+  downloads_ = std::make_unique<downloads::DownloadService>(
+      reactor_, http_, config_, (journal.parent_path() / "download-throttle.json").string());
+  if (auto st = downloads_->start(); !st) {
+    spdlog::error("download throttle journal unreadable: {}", st.error().describe());
+  }
+}
+
 void Governor::arm_cgroup_units() {
   if (config_.general.cgroup_units_root.empty()) return;
   cgroup_units_ =
@@ -272,6 +297,16 @@ Status Governor::arm_http_api() {
   handlers.metrics_text = [this] { return metrics_text(); };
   handlers.trigger = [this](std::string_view event) { return trigger(event, "http"); };
   handlers.healthy = [this] { return !stopping_; };
+  handlers.media_webhook = [this](std::string_view content_type, std::string_view body) -> Status {
+    std::vector<TriggerEvent> events;
+    if (auto st = media_->handle_webhook(content_type, body, events); !st) return st;
+    for (auto& event : events) {
+      ++edges_by_source_["webhook:" + std::string(to_string(event.kind))];
+      pending_triggers_.push_back(std::move(event));
+    }
+    if (!events.empty()) evaluate("media webhook");
+    return {};
+  };
   http_api_ =
       std::make_unique<HttpApi>(reactor_, config_.general.http_server, std::move(handlers), bus_);
   if (auto st = http_api_->start(); !st) {
@@ -303,6 +338,7 @@ void Governor::maybe_ready() {
   }
   spdlog::info("ready: {}", status);
   publish_action("daemon_start", "", status);
+  notifications_->notify("daemon_start", "adrg started", status);
   if (options_.fault_stall_seconds > 0) {
     double stall = options_.fault_stall_seconds;
     reactor_.post([stall] {
@@ -376,6 +412,8 @@ Snapshot Governor::build_snapshot() {
   if (inventory_) inventory_->refresh_memory();
   if (cgroup_units_) cgroup_units_->refresh_memory();
   s.units = current_units();
+  s.media_sessions = media_ ? media_->sessions() : 0;
+  s.media_provider_reachable = media_ ? media_->reachable() : true;
   s.io_trigger_fired = std::exchange(io_edge_, false);
   s.memory_trigger_fired = std::exchange(memory_edge_, false);
   return s;
@@ -428,6 +466,7 @@ void Governor::evaluate(std::string_view why) {
     }
     actuator_->apply(result.desired, snapshot.units);
     sync_cgroup_event_watches(snapshot.units);
+    if (downloads_) downloads_->set_wanted(policy_.media().download_throttle_wanted());
     run_restarts(result.desired.restarts);
     last_result_ = std::move(result);
     last_snapshot_ = std::move(snapshot);
@@ -476,6 +515,7 @@ void Governor::publish_decision(const Decision& decision) {
   w.end_array().end_object();
   spdlog::info("decision {}", w.str());
   bus_.publish(w.take());
+  if (notifications_) notifications_->notify(decision);
 }
 
 void Governor::publish_action(std::string_view action, std::string_view unit,
@@ -539,6 +579,11 @@ bool Governor::reload(std::string_view why) {
   if (inventory_) inventory_->reconfigure(config_);
   if (cgroup_units_) cgroup_units_->reconfigure(config_);
   repause_.set_cooldown(from_seconds(config_.media_mode.cooldown_seconds));
+  notifications_->reconfigure(config_.notifications);
+  if (auto st = media_->reconfigure(config_); !st) {
+    spdlog::error("media provider: {}", st.error().describe());
+  }
+  downloads_->reconfigure(config_);
   arm_psi_triggers();
   arm_thermal();
   arm_reconcile_tick();
@@ -567,6 +612,13 @@ void Governor::shutdown(std::string_view why) {
   spdlog::info("stopping ({}): restoring every override", why);
   notifier_.stopping();
   publish_action("daemon_stop", "", std::string(why));
+  notifications_->notify("daemon_stop", "adrg stopping", std::string(why));
+  notifications_->flush(std::chrono::seconds(5), [this] { notifications_flushed_ = true; });
+  // The download client gets the user's own limit back, like every cgroup file.
+  downloads_->release_now([this](Status st) {
+    if (!st) spdlog::error("download limit not restored: {}", st.error().describe());
+    downloads_released_ = true;
+  });
   psi_triggers_.reset();
   thermal_.reset();
   cgroup_events_.reset();

@@ -23,7 +23,10 @@
 #include "enforcers/governor_policy.h"
 #include "integrations/docker/docker_client.h"
 #include "integrations/docker/inventory.h"
+#include "integrations/downloads/download_service.h"
 #include "integrations/http_api/http_api.h"
+#include "integrations/media/media_service.h"
+#include "integrations/notify/notification_service.h"
 #include "integrations/systemd/systemd_notifier.h"
 #include "sensors/cgroup_events.h"
 #include "sensors/psi.h"
@@ -78,6 +81,7 @@ class Governor {
   void arm_reconcile_tick();
   void arm_docker();
   void arm_cgroup_units();
+  void arm_media_and_notifications();
   Status arm_http_api();
   void maybe_ready();
 
@@ -112,6 +116,11 @@ class Governor {
   std::unique_ptr<CgroupEventsWatcher> cgroup_events_;
   std::map<std::string, std::string> watched_cgroups_;  // unit id -> cgroup dir being watched
   std::unique_ptr<HttpApi> http_api_;
+  std::unique_ptr<notify::NotificationService> notifications_;
+  std::unique_ptr<media::MediaService> media_;
+  std::unique_ptr<downloads::DownloadService> downloads_;
+  bool downloads_released_ = false;
+  bool notifications_flushed_ = false;
 
   Reactor::Id signals_ = 0;
   Reactor::Id config_watch_ = 0;

@@ -138,6 +138,23 @@ std::string Governor::status_json() const {
       .field("last_error", inventory_ ? inventory_->last_error() : std::string());
   w.key("ungoverned").strings(inventory_ ? inventory_->unmanaged() : std::vector<std::string>{});
   w.end_object();
+  if (media_) w.key("media").raw(media_->status_json());
+  if (downloads_) w.key("downloads").raw(downloads_->status_json());
+  if (notifications_) {
+    w.key("notifications").begin_object();
+    for (const auto& backend : notifications_->stats()) {
+      w.key(notify::to_string(backend.backend))
+          .begin_object()
+          .field("enabled", backend.enabled)
+          .field("target", backend.target)
+          .field("pending", static_cast<std::uint64_t>(backend.pending))
+          .field("sent", backend.counters.sent)
+          .field("failed", backend.counters.failed)
+          .field("suppressed", backend.counters.suppressed)
+          .end_object();
+    }
+    w.end_object();
+  }
   w.field("evaluations", evaluations_).field("pid", static_cast<std::int64_t>(::getpid()));
   w.field("config", options_.config_path);
   w.end_object();
@@ -214,6 +231,20 @@ std::string Governor::metrics_text() const {
   for (const auto& [name, n] : oom_kills_) {
     m.counter("adrg_oom_kills_total", "OOM kills seen in memory.events.", {{"container", name}},
               static_cast<double>(n));
+  }
+  if (notifications_) {
+    m.declare("adrg_notifications_total", MetricType::kCounter, "Notifications by outcome.");
+    for (const auto& backend : notifications_->stats()) {
+      std::string name(notify::to_string(backend.backend));
+      const auto& c = backend.counters;
+      for (const auto& [result, n] : {std::pair<const char*, std::uint64_t>{"sent", c.sent},
+                                      {"failed", c.failed},
+                                      {"suppressed", c.suppressed},
+                                      {"dropped", c.dropped}}) {
+        m.counter("adrg_notifications_total", "Notifications by outcome.",
+                  {{"backend", name}, {"result", result}}, static_cast<double>(n));
+      }
+    }
   }
   m.counter("adrg_container_restarts_total", "Containers restarted by the memory rule.", {},
             static_cast<double>(restarts_));
