@@ -304,6 +304,12 @@ wait $spin_bulk 2>/dev/null
 k9_bad=0
 i=1
 while [ $i -le "$KILL9_TRIALS" ]; do
+  # Keep the whole boot inside the host's deadline on a slow (TCG, loaded) machine: at least
+  # two trials, more while guest uptime allows.
+  if [ $i -gt 2 ] && [ "$(cut -d. -f1 /proc/uptime)" -gt "${GUEST_BUDGET_S:-380}" ]; then
+    note "time budget reached after $((i - 1)) kill -9 trials"
+    break
+  fi
   start_adrg "adrg-kill9-$i.log" || { fail "kill9_$i" "not healthy"; k9_bad=$((k9_bad + 1)); }
   trigger media_start
   [ $((i % 3)) -eq 0 ] && trigger tier3_pause
@@ -322,7 +328,7 @@ while [ $i -le "$KILL9_TRIALS" ]; do
   [ $fails -ne "$before" ] && k9_bad=$((k9_bad + 1))
   i=$((i + 1))
 done
-[ $k9_bad -eq 0 ] && pass kill9_summary "$KILL9_TRIALS trials, all restored byte-exact"
+[ $k9_bad -eq 0 ] && pass kill9_summary "$((i - 1)) trials (kill -9 at random 0-1.5 s after media_start/tier3_pause), all restored byte-exact"
 
 note "done: $fails failed"
 exit $fails

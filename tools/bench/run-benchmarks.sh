@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Benchmarks (not tests: they print tables, they assert nothing). Run as root on the host:
+#   tools/bench/run-benchmarks.sh [all|policy|pause|footprint|reaction|vm]
+# Builds a release adrg plus the bench tools in build-bench (sanitizers would distort every
+# number), then measures on this machine's cgroup2 mount (the unified mount on a hybrid host:
+# cgroup.freeze works there, cpu.max/io.max do not exist):
+#   policy     inventory + planning cost per evaluation at 500 units (bench_policy)
+#   pause      POST /trigger media_start -> 30 cgroup units "frozen 1", p50/p95 over 20 runs
+#   footprint  idle adrg with 50 units: VmRSS, CPU %, wake-ups/s over 60 s
+#   reaction   real fio I/O storm -> adrg's PSI-trigger reaction vs ADRG's 5 s avg10 poll,
+#              p50/p95 over 20 runs (slow: each run waits for io avg10 to calm down first)
+#   vm         pause, footprint and reaction again inside the e2e VM (tests/e2e/vm: quiet pure
+#              cgroup v2 kernel under QEMU TCG); not part of "all" (boot + ~15 min)
+# Targets: reaction <= 300 ms p95 and >= 20x faster than the baseline, idle RSS <= 8 MB,
+# CPU <= 0.1 %. Docker pause latency is tools/bench_docker_pause.cpp (separate).
+# Environment: BENCH_BUILD (default build-bench), RUNS (20), UNITS_PAUSE (30),
+# UNITS_IDLE (50), IDLE_SECONDS (60), THRESHOLD (io avg10 %, 10), STORM_DIR (/var/tmp).
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+build="${BENCH_BUILD:-$repo/build-bench}"
+what="${1:-all}"
+runs="${RUNS:-20}"
+
+[ "$(id -u)" -eq 0 ] || { echo "run-benchmarks: needs root (cgroup writes)" >&2; exit 2; }
+command -v fio >/dev/null || { echo "run-benchmarks: fio missing (apt-get install fio)" >&2; exit 2; }
+
+if [ "$what" = vm ]; then
+  cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DADRG_BUILD_TESTS=OFF >/dev/null
+  cmake --build "$build" -j"$(nproc)" --target adrg >/dev/null
+  "$repo/tests/e2e/vm/build-image.sh"
+  # The guest has no libstdc++ of its own beyond what ldd copies; static is simplest here.
+  g++ -static -O2 -std=c++20 -o "$build/bench_cgroup_units.static" "$repo/tools/bench_cgroup_units.cpp"
+  work="$(mktemp -d /tmp/adrg-bench-vm.XXXXXX)"
+  mkdir -p "$work/bin"
+  cp "$build/bench_cgroup_units.static" "$work/bin/bench_cgroup_units"
+  for var in RUNS UNITS_PAUSE UNITS_IDLE IDLE_SECONDS THRESHOLD; do
+    if [ -n "${!var:-}" ]; then echo "$var=${!var}" >>"$work/bench.env"; fi
+  done
+  status=0
+  E2E_WORK="$work" E2E_TIMEOUT="${VM_TIMEOUT:-2400}" ADRG_BIN="$build/core/daemon/adrg" \
+    "$repo/tests/e2e/vm/run-vm.sh" "$repo/tools/bench/vm-guest-bench.sh" || status=$?
+  cat "$work/result.txt" 2>/dev/null || true
+  [ "$status" -eq 0 ] || { echo "run-benchmarks: VM run failed ($status); see $work" >&2; exit 1; }
+  exit 0
+fi
+
+cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DADRG_BUILD_TESTS=OFF >/dev/null
+cmake --build "$build" -j"$(nproc)" --target adrg bench_policy bench_cgroup_units >/dev/null
+adrg="$build/core/daemon/adrg"
+units="$build/tools/bench_cgroup_units"
+
+echo "# adrg benchmarks — $(date -u +%FT%TZ), $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# adrg $("$adrg" --version) ($(basename "$build"), RelWithDebInfo)"
+
+if [ "$what" = all ] || [ "$what" = policy ]; then
+  echo
+  echo "## (d) inventory + planning cost, 500 units"
+  "$build/tools/bench_policy" 500 2000
+fi
+
+if [ "$what" = all ] || [ "$what" = pause ]; then
+  echo
+  echo "## (b) /trigger -> cgroup units frozen (inotify on cgroup.events), $runs runs"
+  echo "| measurement | runs | p50 ms | p95 ms | max ms |"
+  echo "|---|---|---|---|---|"
+  "$units" "$adrg" pause "${UNITS_PAUSE:-30}" "$runs"
+fi
+
+if [ "$what" = all ] || [ "$what" = footprint ]; then
+  echo
+  echo "## (c) idle footprint (targets: RSS <= 8 MB, CPU <= 0.1 %)"
+  "$units" "$adrg" footprint "${UNITS_IDLE:-50}" "${IDLE_SECONDS:-60}"
+fi
+
+if [ "$what" = all ] || [ "$what" = reaction ]; then
+  echo
+  echo "## (a) reaction to a real I/O storm, $runs runs (target: p95 <= 300 ms, >= 20x baseline)"
+  "$units" "$adrg" reaction "$runs" "${THRESHOLD:-10}" "${STORM_DIR:-/var/tmp}"
+fi

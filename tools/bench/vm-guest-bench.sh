@@ -1,0 +1,27 @@
+#!/bin/sh
+# Runs inside the e2e VM (tests/e2e/vm/run-vm.sh) for tools/bench/run-benchmarks.sh vm:
+# the same bench_cgroup_units measurements on a quiet pure cgroup v2 kernel, where the host's
+# background I/O cannot move io avg10 and where io.max exists. TCG makes every number slower
+# than on real hardware: compare adrg with the baseline inside one run, not across machines.
+set -u
+H=/mnt/host
+B=$H/bin/bench_cgroup_units
+[ -f "$H/bench.env" ] && . "$H/bench.env"
+cp "$H/bin/adrg" /tmp/adrg # tmpfs: executing from 9p is slow under TCG
+mkdir -p /var/tmp
+{
+  echo "## in the VM: $(uname -r), $(nproc) vCPUs (QEMU TCG), pure cgroup v2"
+  echo
+  echo "### /trigger -> cgroup units frozen, ${RUNS:-20} runs"
+  echo "| measurement | runs | p50 ms | p95 ms | max ms |"
+  echo "|---|---|---|---|---|"
+  "$B" /tmp/adrg pause "${UNITS_PAUSE:-30}" "${RUNS:-20}"
+  echo
+  echo "### idle footprint"
+  "$B" /tmp/adrg footprint "${UNITS_IDLE:-50}" "${IDLE_SECONDS:-60}"
+  echo
+  echo "### reaction to an I/O storm (2 O_DIRECT readers on the virtio disk), ${RUNS:-20} runs"
+  "$B" /tmp/adrg reaction "${RUNS:-20}" "${THRESHOLD:-10}" /var/tmp \
+    /bin/sh -c '/bin/e2e-helper dio read /dev/vda 30 1024 & /bin/e2e-helper dio read /dev/vda 30 1024 & wait'
+} >"$H/result.txt" 2>"$H/bench.err"
+exit 0
