@@ -240,8 +240,14 @@ void DockerInventory::finish_sync(const std::vector<std::string>& ids,
   if (epoch != epoch_) return;
   auto queued = std::move(queued_);
   queued_.clear();
-  for (const DockerEvent& event : queued) {
-    handle_event(event);
+  for (std::size_t i = 0; i < queued.size(); ++i) {
+    if (phase_ == Phase::kSyncing) {
+      // A callback asked for another resync: the rest waits for that one, in order.
+      queued_.insert(queued_.begin(), queued.begin() + static_cast<std::ptrdiff_t>(i),
+                     queued.end());
+      return;
+    }
+    handle_event(queued[i]);
     if (epoch != epoch_) return;
   }
 }
