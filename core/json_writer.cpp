@@ -5,7 +5,7 @@
 
 namespace adrg {
 
-void append_json_string(std::string& out, std::string_view text) {
+void append_json_string(std::string& out, std::string_view text, bool escape_non_ascii) {
   out += '"';
   for (unsigned char c : text) {
     switch (c) {
@@ -25,7 +25,7 @@ void append_json_string(std::string& out, std::string_view text) {
         out += "\\t";
         break;
       default:
-        if (c < 0x20) {
+        if (c < 0x20 || (escape_non_ascii && c >= 0x7f)) {
           char buf[8];
           std::snprintf(buf, sizeof buf, "\\u%04x", c);
           out += buf;

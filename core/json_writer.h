@@ -10,7 +10,10 @@
 
 namespace adrg {
 
-void append_json_string(std::string& out, std::string_view text);
+// Appends text as a quoted JSON string. escape_non_ascii also writes bytes >= 0x7f as \u00XX,
+// so arbitrary bytes (not necessarily UTF-8, e.g. a cgroup file's original content) survive a
+// round trip byte-exact and the output is pure ASCII.
+void append_json_string(std::string& out, std::string_view text, bool escape_non_ascii = false);
 
 class JsonWriter {
  public:

@@ -9,6 +9,7 @@
 #include <ctime>
 
 #include "core/fs.h"
+#include "core/json_writer.h"
 
 namespace adrg {
 
@@ -18,39 +19,7 @@ constexpr std::string_view kFormat = "adrg-journal";
 constexpr int kVersion = 1;
 
 void append_escaped(std::string& out, std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (char c : bytes) {
-    auto b = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        // Control bytes must be escaped in JSON; bytes >= 0x80 are escaped too so the file is
-        // pure ASCII and an arbitrary byte (not necessarily UTF-8) survives the round trip.
-        if (b < 0x20 || b >= 0x7f) {
-          out += "\\u00";
-          out += kHex[b >> 4];
-          out += kHex[b & 0xf];
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
+  append_json_string(out, bytes, /*escape_non_ascii=*/true);
 }
 
 // simdjson hands back UTF-8; our writer only ever produced code points <= U+00FF, each standing

@@ -25,6 +25,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/json_writer.h"
+
 namespace adrg {
 
 namespace {
@@ -274,34 +276,9 @@ bool token_equals(std::string_view provided, std::string_view expected) {
 }
 
 std::string json_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  return out;
+  std::string quoted;
+  append_json_string(quoted, text);
+  return quoted.substr(1, quoted.size() - 2);
 }
 
 struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
