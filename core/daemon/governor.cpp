@@ -258,8 +258,10 @@ void Governor::on_units_changed(const std::vector<docker::UnitChange>& changes) 
     ++edges_by_source_["docker:" + std::string(docker::to_string(change.kind))];
     switch (change.kind) {
       case docker::UnitChangeKind::kStarted:
-      case docker::UnitChangeKind::kRestarted: {
-        // Docker made a new cgroup: direct cgroup writes were lost, re-apply everything.
+      case docker::UnitChangeKind::kRestarted:
+      case docker::UnitChangeKind::kUpdated: {
+        // Docker made a new cgroup (start) or rewrote its files (`docker update`): direct cgroup
+        // writes were lost, re-apply everything adrg holds.
         const UnitSnapshot* unit = inventory_->find(change.id);
         if (actuator_ && unit != nullptr) {
           actuator_->on_unit_restarted(change.id, unit->cgroup_path);

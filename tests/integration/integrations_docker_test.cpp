@@ -24,8 +24,8 @@
 namespace adrg::docker {
 namespace {
 
-using adrg::testing::CommandResult;
 using adrg::testing::DockerCli;
+using adrg::testing::StdoutResult;
 using namespace std::chrono_literals;
 
 // A busybox loop that exits at once on SIGTERM, so stop/restart do not wait for SIGKILL.
@@ -81,7 +81,7 @@ class Harness {
   }
 
   // Runs a docker CLI command on another thread while the loop keeps serving the inventory.
-  CommandResult cli(const DockerCli& docker, const std::string& args) {
+  StdoutResult cli(const DockerCli& docker, const std::string& args) {
     auto future = std::async(std::launch::async, [&docker, args] { return docker.run(args); });
     run_until([&] { return future.wait_for(0s) == std::future_status::ready; }, 120s);
     return future.get();

@@ -39,8 +39,8 @@ std::vector<std::string> split_lines(const std::string& text) {
 
 }  // namespace
 
-CommandResult run_command(const std::string& command) {
-  CommandResult result;
+StdoutResult run_stdout(const std::string& command) {
+  StdoutResult result;
   FILE* pipe = ::popen(command.c_str(), "r");
   if (pipe == nullptr) return result;
   char buffer[4096];
@@ -65,18 +65,17 @@ std::string shell_quote(std::string_view text) {
 }
 
 bool ensure_docker(std::string* why) {
-  if (!run_command("command -v dockerd >/dev/null 2>&1 && command -v docker >/dev/null 2>&1")
-           .ok()) {
+  if (!run_stdout("command -v dockerd >/dev/null 2>&1 && command -v docker >/dev/null 2>&1").ok()) {
     if (why != nullptr) *why = "docker.io is not installed (dockerd/docker not in PATH)";
     return false;
   }
   std::string script = std::string(ADRG_SOURCE_DIR) + "/tools/start-test-peers.sh";
-  auto peers = run_command(shell_quote(script) + " 2>&1");
-  if (!run_command("docker info >/dev/null 2>&1").ok()) {
+  auto peers = run_stdout(shell_quote(script) + " 2>&1");
+  if (!run_stdout("docker info >/dev/null 2>&1").ok()) {
     if (why != nullptr) *why = "dockerd did not come up: " + peers.output;
     return false;
   }
-  if (!run_command("docker image inspect local/busybox >/dev/null 2>&1").ok()) {
+  if (!run_stdout("docker image inspect local/busybox >/dev/null 2>&1").ok()) {
     if (why != nullptr) *why = "local/busybox image missing: " + peers.output;
     return false;
   }
@@ -94,7 +93,7 @@ std::string DockerCli::command(const std::string& args) const {
   return cmd + args;
 }
 
-CommandResult DockerCli::run(const std::string& args) const { return run_command(command(args)); }
+StdoutResult DockerCli::run(const std::string& args) const { return run_stdout(command(args)); }
 
 bool DockerCli::run_detached_parallel(const std::vector<std::string>& run_args) const {
   std::string script;
@@ -102,7 +101,7 @@ bool DockerCli::run_detached_parallel(const std::vector<std::string>& run_args) 
     script += "( " + command("run -d --network none " + args) + " >/dev/null || echo FAIL ) & ";
   }
   script += "wait";
-  auto result = run_command("sh -c " + shell_quote(script));
+  auto result = run_stdout("sh -c " + shell_quote(script));
   return result.ok() && result.output.find("FAIL") == std::string::npos;
 }
 
@@ -129,7 +128,7 @@ PrivateDockerd::PrivateDockerd(std::string dir)
     : dir_(std::move(dir)), socket_(dir_ + "/docker.sock") {}
 
 PrivateDockerd::~PrivateDockerd() {
-  if (started_ && run_command("test -S " + shell_quote(socket_)).ok()) {
+  if (started_ && run_stdout("test -S " + shell_quote(socket_)).ok()) {
     auto ids = cli().run("ps -aq --no-trunc");
     if (!ids.output.empty()) {
       std::string list;
@@ -140,8 +139,8 @@ PrivateDockerd::~PrivateDockerd() {
   std::string why;
   stop(&why);
   // Network namespaces and overlay mounts of the private exec/data roots.
-  run_command("grep -o " + shell_quote(" " + dir_ + "/[^ ]*") +
-              " /proc/self/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null");
+  run_stdout("grep -o " + shell_quote(" " + dir_ + "/[^ ]*") +
+             " /proc/self/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null");
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
 }
@@ -163,7 +162,7 @@ bool PrivateDockerd::start(std::string* why) {
                     " --iptables=false --bridge=none --ip-forward=false --ip-masq=false"
                     " --shutdown-timeout 1 >>" +
                     shell_quote(dir_ + "/dockerd.log") + " 2>&1 &";
-  if (!run_command(cmd).ok()) {
+  if (!run_stdout(cmd).ok()) {
     if (why != nullptr) *why = "cannot spawn dockerd";
     return false;
   }
@@ -172,7 +171,7 @@ bool PrivateDockerd::start(std::string* why) {
       wait_for([&] { return cli().run("info >/dev/null 2>&1").ok(); }, std::chrono::seconds(30));
   if (!up && why != nullptr) {
     *why = "private dockerd did not come up: " +
-           run_command("tail -20 " + shell_quote(dir_ + "/dockerd.log")).output;
+           run_stdout("tail -20 " + shell_quote(dir_ + "/dockerd.log")).output;
   }
   return up;
 }
@@ -187,7 +186,7 @@ bool PrivateDockerd::stop(std::string* why) {
   bool gone = wait_for(
       [&] {
         return !process_alive(daemon) &&
-               !run_command("pgrep -f " + shell_quote(exec_pattern) + " >/dev/null").ok();
+               !run_stdout("pgrep -f " + shell_quote(exec_pattern) + " >/dev/null").ok();
       },
       std::chrono::seconds(30));
   if (!gone && why != nullptr) *why = "private dockerd did not exit after SIGTERM";
@@ -200,7 +199,7 @@ bool PrivateDockerd::import_busybox(std::string* why) const {
                        "busybox)\" " + shell_quote(root + "/bin/busybox") + "; ln -sf busybox " +
                        shell_quote(root + "/bin/sh") + "; tar -C " + shell_quote(root) +
                        " -c . | " + cli().command("import - local/busybox") + " >/dev/null";
-  auto result = run_command("sh -c " + shell_quote(script) + " 2>&1");
+  auto result = run_stdout("sh -c " + shell_quote(script) + " 2>&1");
   if (!result.ok() && why != nullptr) *why = "import local/busybox failed: " + result.output;
   return result.ok();
 }

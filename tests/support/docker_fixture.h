@@ -9,14 +9,14 @@
 
 namespace adrg::testing {
 
-struct CommandResult {
+struct StdoutResult {
   int exit_code = -1;
   std::string output;  // stdout (stderr goes to the test log), trailing newline trimmed
   bool ok() const { return exit_code == 0; }
 };
 
 // /bin/sh -c command; blocks until it exits.
-CommandResult run_command(const std::string& command);
+StdoutResult run_stdout(const std::string& command);
 std::string shell_quote(std::string_view text);
 
 // Makes sure the shared dockerd runs and local/busybox exists (tools/start-test-peers.sh).
@@ -32,7 +32,7 @@ class DockerCli {
   explicit DockerCli(std::string socket = "") : socket_(std::move(socket)) {}
 
   // "docker [-H unix://socket] <args>".
-  CommandResult run(const std::string& args) const;
+  StdoutResult run(const std::string& args) const;
   std::string command(const std::string& args) const;
   // Every `docker run -d --network none <args>` at once (background jobs + wait): 40 containers
   // take ~5.5 s this way instead of ~8 s one after another. True when all succeeded.
