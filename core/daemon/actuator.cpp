@@ -350,22 +350,21 @@ void Actuator::set_targets(UnitState& state, const DesiredUnit& want, const Unit
   auto set = [&](std::string_view file, std::string device, std::string text) {
     state.keys[{std::string(file), std::move(device)}].target = std::move(text);
   };
-  bool paused = want.paused;
-  std::optional<double> cpu_max = want.cpu_max_percent;
-  std::optional<IoLimit> io_max = want.io_max;
-  std::optional<std::uint64_t> memory_high = want.memory_high;
-  if (snap.is_protected && (paused || cpu_max || io_max || !want.memory_high_by.empty())) {
-    // DESIGN.md: tier 0 and protected units are never paused or throttled. The planner should
-    // not ask; if it does, refuse here too (baselines still apply).
-    if (warned_.insert("protected " + state.unit_id).second) {
-      spdlog::error("refusing to pause or throttle protected unit {} ({})", snap.name,
-                    state.unit_id);
-    }
-    paused = false;
-    cpu_max.reset();
-    io_max.reset();
-    if (!want.memory_high_by.empty()) memory_high.reset();
+  // DESIGN.md: tier 0 and protected units are never paused or throttled. The planner should
+  // not ask; if it does, refuse here too (baselines still apply).
+  const bool refuse = snap.is_protected && (want.paused || want.cpu_max_percent || want.io_max ||
+                                            !want.memory_high_by.empty());
+  if (refuse && warned_.insert("protected " + state.unit_id).second) {
+    spdlog::error("refusing to pause or throttle protected unit {} ({})", snap.name, state.unit_id);
   }
+  const bool paused = want.paused && !refuse;
+  const std::optional<double> cpu_max = refuse ? std::nullopt : want.cpu_max_percent;
+  const std::optional<IoLimit> io_max = refuse ? std::nullopt : want.io_max;
+  // A plain flag + value: GCC 12 -O2 reports a copied std::optional<uint64_t> here as
+  // maybe-uninitialized (a known false positive) and -Werror would stop the release build.
+  const bool memory_high_wanted =
+      want.memory_high.has_value() && !(refuse && !want.memory_high_by.empty());
+  const std::uint64_t memory_high = want.memory_high.value_or(0);
   if (paused) {
     bool via_pauser = snap.kind == UnitKind::kContainer && pauser_ != nullptr;
     if (!via_pauser) {
@@ -386,7 +385,7 @@ void Actuator::set_targets(UnitState& state, const DesiredUnit& want, const Unit
     for (const auto& dev : io_devices_) set(kIoMaxFile, dev, io_max_line(dev, *io_max));
   }
   if (want.io_weight) set(kIoWeightFile, "", "default " + std::to_string(*want.io_weight));
-  if (memory_high) set("memory.high", "", std::to_string(*memory_high));
+  if (memory_high_wanted) set("memory.high", "", std::to_string(memory_high));
   if (want.memory_max) set("memory.max", "", std::to_string(*want.memory_max));
 }
 
