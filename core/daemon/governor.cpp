@@ -15,6 +15,9 @@ namespace adrg {
 
 namespace {
 
+// Long enough for the rules' stall meter (>= 200 ms), short enough to act well inside a second.
+constexpr Duration kPsiFollowUp = std::chrono::milliseconds(250);
+
 std::string unit_name(const std::vector<UnitSnapshot>& units, const std::string& id) {
   for (const auto& u : units) {
     if (u.id == id) return u.name;
@@ -48,6 +51,7 @@ Governor::~Governor() {
   downloads_.reset();
   media_.reset();
   notifications_.reset();
+  for (const auto& [name, id] : psi_followups_) reactor_.cancel(id);
   for (auto id : {signals_, config_watch_, config_debounce_, reconcile_timer_, ready_timer_,
                   shutdown_timer_}) {
     if (id != 0) reactor_.cancel(id);
@@ -142,12 +146,25 @@ void Governor::arm_config_watch() {
 void Governor::arm_psi_triggers() {
   psi_triggers_.reset();
   psi_triggers_ = adrg::arm_psi_triggers(reactor_, system_psi_trigger_requests(config_),
-                                         [this](const std::string& name) {
-                                           ++edges_by_source_["psi:" + name];
-                                           if (name == "io") io_edge_ = true;
-                                           if (name == "memory") memory_edge_ = true;
-                                           evaluate("psi trigger " + name);
-                                         });
+                                         [this](const std::string& name) { on_psi_edge(name); });
+}
+
+void Governor::on_psi_edge(const std::string& name) {
+  ++edges_by_source_["psi:" + name];
+  if (name == "io") io_edge_ = true;
+  if (name == "memory") memory_edge_ = true;
+  evaluate("psi trigger " + name);
+  // The rules' fast path measures the stall since the previous evaluation, which may be a whole
+  // reconcile tick ago and dilutes a storm that just began. This evaluation is now the
+  // baseline; a follow-up 250 ms later measures the stall from the edge itself.
+  if (psi_followups_.contains(name)) return;
+  auto timer = reactor_.add_timer(kPsiFollowUp, Duration::zero(), [this, name] {
+    psi_followups_.erase(name);
+    if (name == "io") io_edge_ = true;
+    if (name == "memory") memory_edge_ = true;
+    evaluate("psi follow-up " + name);
+  });
+  if (timer) psi_followups_[name] = *timer;
 }
 
 void Governor::arm_thermal() {

@@ -5,6 +5,7 @@
 // loop waits on is readable in one place.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -77,6 +78,7 @@ class Governor {
   Status arm_signals();
   void arm_config_watch();
   void arm_psi_triggers();
+  void on_psi_edge(const std::string& name);
   void arm_thermal();
   void arm_reconcile_tick();
   void arm_docker();
@@ -130,6 +132,7 @@ class Governor {
   Reactor::Id shutdown_timer_ = 0;
 
   std::optional<double> temperature_c_;
+  std::map<std::string, Reactor::Id> psi_followups_;  // pending follow-up evaluation per resource
   bool io_edge_ = false;
   bool memory_edge_ = false;
   std::vector<TriggerEvent> pending_triggers_;
