@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/fs.h"
+#include "tests/support/cgroup2.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
@@ -23,29 +24,13 @@ using testing::wait_until;
 
 const std::string kAdrg = ADRG_BINARY_DIR "/core/daemon/adrg";
 
-// cgroup2 with working cgroup.freeze: /sys/fs/cgroup on a pure v2 host, the unified mount on a
-// hybrid one. "" when neither is writable.
-std::string find_cgroup2() {
-  for (const char* dir : {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"}) {
-    std::string probe = std::string(dir) + "/adrg-probe-" + std::to_string(::getpid());
-    if (::mkdir(probe.c_str(), 0755) == 0) {
-      bool freezable = ::access((probe + "/cgroup.freeze").c_str(), W_OK) == 0;
-      ::rmdir(probe.c_str());
-      if (freezable) return dir;
-    }
-  }
-  return "";
-}
-
-bool frozen(const std::string& cgroup) {
-  auto events = read_text_file(cgroup + "/cgroup.events");
-  return events && events->find("frozen 1") != std::string::npos;
-}
+using testing::cgroup_frozen;
+using testing::find_freezable_cgroup2;
 
 class CrashRecovery : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string v2 = find_cgroup2();
+    std::string v2 = find_freezable_cgroup2();
     if (v2.empty()) GTEST_SKIP() << "no writable cgroup2 with cgroup.freeze on this machine";
     units_root_ = v2 + "/adrg-crash-" + std::to_string(::getpid());
     unit_ = units_root_ + "/bulk-job";
@@ -123,50 +108,49 @@ class CrashRecovery : public ::testing::Test {
 TEST_F(CrashRecovery, TriggerFreezesAndResumeThawsARealCgroup) {
   start_daemon();
   trigger("tier3_pause");
-  EXPECT_TRUE(wait_until([&] { return frozen(unit_); })) << daemon_->log();
+  EXPECT_TRUE(wait_until([&] { return cgroup_frozen(unit_); })) << daemon_->log();
   // The kernel's "frozen 1" edge reaches the daemon through inotify on cgroup.events.
   EXPECT_TRUE(wait_until([&] {
-    return run_command("curl -s --max-time 1 http://127.0.0.1:" + std::to_string(port_) +
-                       "/status")
+    return run_command("curl -s --max-time 1 http://127.0.0.1:" + std::to_string(port_) + "/status")
                .output.find("\"frozen\":true") != std::string::npos;
   })) << daemon_->log();
   EXPECT_TRUE(wait_until([&] {
     return daemon_->log().find("\"action\":\"frozen\"") != std::string::npos;
   })) << daemon_->log();
   trigger("tier3_resume");
-  EXPECT_TRUE(wait_until([&] { return !frozen(unit_); })) << daemon_->log();
+  EXPECT_TRUE(wait_until([&] { return !cgroup_frozen(unit_); })) << daemon_->log();
 }
 
 TEST_F(CrashRecovery, SigtermThawsEverything) {
   start_daemon();
   trigger("tier3_pause");
-  ASSERT_TRUE(wait_until([&] { return frozen(unit_); })) << daemon_->log();
+  ASSERT_TRUE(wait_until([&] { return cgroup_frozen(unit_); })) << daemon_->log();
   daemon_->signal(SIGTERM);
   EXPECT_EQ(daemon_->wait_exit(), 0) << daemon_->log();
-  EXPECT_FALSE(frozen(unit_));
+  EXPECT_FALSE(cgroup_frozen(unit_));
 }
 
 TEST_F(CrashRecovery, KilledDaemonIsUndoneByTheNextStart) {
   start_daemon();
   trigger("tier3_pause");
-  ASSERT_TRUE(wait_until([&] { return frozen(unit_); })) << daemon_->log();
+  ASSERT_TRUE(wait_until([&] { return cgroup_frozen(unit_); })) << daemon_->log();
   daemon_->signal(SIGKILL);
   daemon_->wait_exit();
-  ASSERT_TRUE(frozen(unit_)) << "SIGKILL cannot thaw: the journal must";
+  ASSERT_TRUE(cgroup_frozen(unit_)) << "SIGKILL cannot thaw: the journal must";
   start_daemon();  // the manual pause died with the old process: nothing claims it any more
-  EXPECT_TRUE(wait_until([&] { return !frozen(unit_); })) << daemon_->log();
+  EXPECT_TRUE(wait_until([&] { return !cgroup_frozen(unit_); })) << daemon_->log();
 }
 
 TEST_F(CrashRecovery, CleanupCommandThawsWhatAKilledDaemonFroze) {
   start_daemon();
   trigger("tier3_pause");
-  ASSERT_TRUE(wait_until([&] { return frozen(unit_); })) << daemon_->log();
+  ASSERT_TRUE(wait_until([&] { return cgroup_frozen(unit_); })) << daemon_->log();
   daemon_->signal(SIGKILL);
   daemon_->wait_exit();
-  ASSERT_TRUE(frozen(unit_));
+  ASSERT_TRUE(cgroup_frozen(unit_));
   auto r = run_command(kAdrg + " --cleanup --config " + config_);
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_TRUE(wait_until([&] { return !frozen(unit_); }));
+  EXPECT_TRUE(wait_until([&] { return !cgroup_frozen(unit_); }));
 }
 
 TEST_F(CrashRecovery, DryRunNeverFreezes) {
@@ -181,7 +165,7 @@ TEST_F(CrashRecovery, DryRunNeverFreezes) {
   EXPECT_TRUE(wait_until([&] {
     return daemon_->log().find("\"action\":\"pause\"") != std::string::npos;
   })) << daemon_->log();
-  EXPECT_FALSE(frozen(unit_));
+  EXPECT_FALSE(cgroup_frozen(unit_));
   EXPECT_NE(daemon_->log().find("dry-run"), std::string::npos);
 }
 

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/fs.h"
+#include "tests/support/cgroup2.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
@@ -31,29 +32,13 @@ using testing::wait_until;
 const std::string kAdrg = ADRG_BINARY_DIR "/core/daemon/adrg";
 constexpr int kTrials = 50;
 
-// cgroup2 with working cgroup.freeze: /sys/fs/cgroup on a pure v2 host, the unified mount on a
-// hybrid one. "" when neither is writable.
-std::string find_cgroup2() {
-  for (const char* dir : {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"}) {
-    std::string probe = std::string(dir) + "/adrg-probe-" + std::to_string(::getpid());
-    if (::mkdir(probe.c_str(), 0755) == 0) {
-      bool freezable = ::access((probe + "/cgroup.freeze").c_str(), W_OK) == 0;
-      ::rmdir(probe.c_str());
-      if (freezable) return dir;
-    }
-  }
-  return "";
-}
-
-bool frozen(const std::string& cgroup) {
-  auto events = read_text_file(cgroup + "/cgroup.events");
-  return events && events->find("frozen 1") != std::string::npos;
-}
+using testing::cgroup_frozen;
+using testing::find_freezable_cgroup2;
 
 class Kill9Fault : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string v2 = find_cgroup2();
+    std::string v2 = find_freezable_cgroup2();
     if (v2.empty()) GTEST_SKIP() << "no writable cgroup2 with cgroup.freeze on this machine";
     if (::access(kAdrg.c_str(), X_OK) != 0) GTEST_SKIP() << kAdrg << " not built";
     root_ = v2 + "/adrg-kill9-" + std::to_string(::getpid());
@@ -134,7 +119,7 @@ class Kill9Fault : public ::testing::Test {
   std::vector<std::string> frozen_units() const {
     std::vector<std::string> out;
     for (const auto& unit : units_) {
-      if (frozen(unit)) out.push_back(unit);
+      if (cgroup_frozen(unit)) out.push_back(unit);
     }
     return out;
   }
