@@ -215,6 +215,26 @@ TEST_P(AdrgDaemon, ConfigFileRewriteIsPickedUpWithoutSignal) {
   })) << daemon_->log();
 }
 
+TEST_P(AdrgDaemon, AdrgctlDrivesTheRunningDaemon) {
+  const std::string adrgctl = ADRG_BINARY_DIR "/tools/adrgctl";
+  std::ofstream(config_path_, std::ios::app) << "protected_containers: [ctl-visible]\n";
+  start();
+  std::string target = " --url http://127.0.0.1:" + std::to_string(port_);
+  auto table = run_command(adrgctl + target + " status");
+  EXPECT_EQ(table.exit_code, 0) << table.output;
+  EXPECT_NE(table.output.find(GetParam()), std::string::npos) << table.output;
+  auto over_socket = run_command(adrgctl + " --socket " + dir_.path() + "/adrg.sock status --json");
+  EXPECT_EQ(over_socket.exit_code, 0) << over_socket.output;
+  EXPECT_NE(over_socket.output.find("ctl-visible"), std::string::npos) << over_socket.output;
+  auto trigger = run_command(adrgctl + target + " trigger tier3_pause");
+  EXPECT_EQ(trigger.exit_code, 0) << trigger.output;
+  EXPECT_TRUE(wait_until(
+      [&] { return get("/status").find("\"tier3_manual_pause\":true") != std::string::npos; }));
+  auto bad = run_command(adrgctl + target + " trigger nonsense");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("400"), std::string::npos) << bad.output;
+}
+
 TEST_P(AdrgDaemon, RefusesNonLoopbackBindWithoutToken) {
   std::ofstream(config_path_, std::ios::trunc) << daemon_config(dir_, port_, "", "0.0.0.0");
   auto r = run_command(kAdrg + " --config " + config_path_ + " --reactor " + GetParam(),
