@@ -332,10 +332,6 @@ Status Governor::arm_http_api() {
     http_api_.reset();
     return st;
   }
-  spdlog::info("http api on {}:{}{}", config_.general.http_server.host, http_api_->tcp_port(),
-               config_.general.http_server.unix_socket.empty()
-                   ? std::string()
-                   : " and " + config_.general.http_server.unix_socket);
   return {};
 }
 

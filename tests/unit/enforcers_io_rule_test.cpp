@@ -7,20 +7,14 @@
 
 #include "core/clock.h"
 #include "enforcers/io_rule.h"
+#include "tests/support/units.h"
 
 namespace adrg {
 namespace {
 
 using std::chrono::milliseconds;
 
-UnitSnapshot unit(std::string id, int tier, bool is_protected = false) {
-  UnitSnapshot u;
-  u.id = id;
-  u.name = id;
-  u.tier = tier;
-  u.is_protected = is_protected || tier == 0;
-  return u;
-}
+using testing::unit;
 
 class IoRuleTest : public ::testing::Test {
  protected:

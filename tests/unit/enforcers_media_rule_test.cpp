@@ -10,20 +10,14 @@
 #include "core/clock.h"
 #include "enforcers/manual_triggers.h"
 #include "enforcers/media_rule.h"
+#include "tests/support/units.h"
 
 namespace adrg {
 namespace {
 
 using std::chrono::milliseconds;
 
-UnitSnapshot unit(std::string id, int tier, bool is_protected = false) {
-  UnitSnapshot u;
-  u.id = id;
-  u.name = id;
-  u.tier = tier;
-  u.is_protected = is_protected || tier == 0;
-  return u;
-}
+using testing::unit;
 
 std::set<std::string> ids_of(const RuleOutput& out, ClaimKind kind) {
   std::set<std::string> ids;

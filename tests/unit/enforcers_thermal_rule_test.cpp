@@ -7,18 +7,12 @@
 
 #include "core/clock.h"
 #include "enforcers/thermal_rule.h"
+#include "tests/support/units.h"
 
 namespace adrg {
 namespace {
 
-UnitSnapshot unit(std::string id, int tier, bool is_protected = false) {
-  UnitSnapshot u;
-  u.id = id;
-  u.name = id;
-  u.tier = tier;
-  u.is_protected = is_protected || tier == 0;
-  return u;
-}
+using testing::unit;
 
 class ThermalRuleTest : public ::testing::Test {
  protected:
