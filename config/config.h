@@ -126,6 +126,28 @@ struct NotificationsConfig {
   double min_interval_seconds = 30;  // adrg extension: rate limit per event kind
 };
 
+// adrg extension: the job runner (`adrgctl run`, POST /jobs). One-off commands started by adrg
+// in their own cgroup under cgroup_root and governed like containers of the tier they name.
+struct JobAdmissionConfig {
+  // A job submitted with wait_for_calm starts only while every system PSI "some" avg10 is at or
+  // below these percentages; without wait_for_calm it starts at once.
+  double cpu_some_avg10_max = 40;
+  double memory_some_avg10_max = 20;
+  double io_some_avg10_max = 30;
+  double max_queue_seconds = 3600;  // a job queued this long is refused (0 = wait forever)
+};
+
+struct JobsConfig {
+  bool enabled = true;
+  // Outside adrg.service's own cgroup, so stopping or restarting adrg never kills a job.
+  std::string cgroup_root = "/sys/fs/cgroup/adrg.slice/jobs";
+  std::string state_dir = "/var/lib/adrg/jobs";  // ID.json (the job record) and ID.log
+  int max_jobs = 16;                             // queued + running at once; more are refused
+  int retain_finished = 100;                     // finished jobs kept listed (newest first)
+  double retain_finished_seconds = 7 * 24 * 3600.0;  // ... and for at most this long
+  JobAdmissionConfig admission;
+};
+
 struct Config {
   std::string source_path;  // file the config was read from ("" for built-in defaults)
   GeneralConfig general;
@@ -141,6 +163,7 @@ struct Config {
   MemoryPressureConfig memory_pressure;
   IoPressureConfig io_pressure;
   NotificationsConfig notifications;
+  JobsConfig jobs;  // adrg extension
 };
 
 }  // namespace adrg

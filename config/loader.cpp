@@ -136,6 +136,7 @@ struct Range {
 constexpr Range kPositive{0, true};
 constexpr Range kNonNegative{0, false};
 constexpr Range kPercent{0, true, 100, false};
+constexpr Range kPercentOrZero{0, false, 100, false};
 constexpr Range kTemperature{0, true, 150, false};
 
 // One key of a YAML map and its value; path is the dotted name used in messages
@@ -235,6 +236,8 @@ class Loader {
   void read_io_pressure(MapReader& m, IoPressureConfig& io);
   void read_trigger(MapReader& m, PsiTriggerConfig& t);
   void read_notifications(MapReader& m, NotificationsConfig& n);
+  void read_jobs(MapReader& m, JobsConfig& j);
+  void read_job_admission(MapReader& m, JobAdmissionConfig& a);
   void check_relations();
   void apply_docker_host();
 
@@ -871,6 +874,47 @@ void Loader::read_notifications(MapReader& m, NotificationsConfig& n) {
   }
 }
 
+void Loader::read_jobs(MapReader& m, JobsConfig& j) {
+  if (auto e = m.take("enabled")) read_bool(*e, j.enabled);
+  for (auto [key, out] : {std::pair<std::string_view, std::string*>{"cgroup_root", &j.cgroup_root},
+                          {"state_dir", &j.state_dir}}) {
+    if (auto e = m.take(key)) {
+      std::string value;
+      read_string(*e, value);
+      if (!was_set(e->path)) continue;
+      if (value.empty() || value.front() != '/') {
+        error(where(*e), e->path + ": expected an absolute path, got '" + value + "'");
+        continue;
+      }
+      *out = std::move(value);
+    }
+  }
+  if (auto e = m.take("max_jobs")) read_int(*e, j.max_jobs, 1, 10000);
+  if (auto e = m.take("retain_finished")) read_int(*e, j.retain_finished, 0, 100000);
+  if (auto e = m.take("retain_finished_seconds")) {
+    read_number(*e, j.retain_finished_seconds, kNonNegative, "a number of seconds");
+  }
+  if (auto e = m.take("admission")) {
+    if (auto s = section(*e)) read_job_admission(*s, j.admission);
+  }
+  m.finish();
+}
+
+void Loader::read_job_admission(MapReader& m, JobAdmissionConfig& a) {
+  const std::string_view pct = "a PSI percentage";
+  if (auto e = m.take("cpu_some_avg10_max"))
+    read_number(*e, a.cpu_some_avg10_max, kPercentOrZero, pct);
+  if (auto e = m.take("memory_some_avg10_max")) {
+    read_number(*e, a.memory_some_avg10_max, kPercentOrZero, pct);
+  }
+  if (auto e = m.take("io_some_avg10_max"))
+    read_number(*e, a.io_some_avg10_max, kPercentOrZero, pct);
+  if (auto e = m.take("max_queue_seconds")) {
+    read_number(*e, a.max_queue_seconds, kNonNegative, "a number of seconds (0 = no limit)");
+  }
+  m.finish();
+}
+
 void Loader::check_relations() {
   // Thermal stages escalate: warn <= stage1 <= stage2, and recovery lies below stage1 or the
   // hysteresis would restore containers while stage 1 still holds.
@@ -1050,6 +1094,9 @@ ConfigLoad Loader::run(std::string_view text) {
   }
   if (auto e = top.take("notifications")) {
     if (auto s = section(*e)) read_notifications(*s, config_.notifications);
+  }
+  if (auto e = top.take("jobs")) {
+    if (auto s = section(*e)) read_jobs(*s, config_.jobs);
   }
   top.finish();
   check_relations();
