@@ -11,32 +11,8 @@ shift || true
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
-build_packages=(g++ cmake make pkg-config liburing-dev libyaml-cpp-dev libsimdjson-dev
-  libcurl4-openssl-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libsystemd-dev
-  libmicrohttpd-dev libcli11-dev)
-# Real peers the tests run against (shared/ENVIRONMENT.md): no mocks where these run.
-test_packages=(curl procps iproute2 docker.io busybox-static qbittorrent-nox transmission-daemon
-  prometheus stress-ng fio wrk python3 qemu-system-x86 cpio kmod)
-
-install_missing() {
-  local missing=()
-  for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
-  done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  echo "dev.sh: installing ${missing[*]}" >&2
-  # policy-rc.d keeps Debian from auto-starting daemons we install only for tests.
-  local policy=/usr/sbin/policy-rc.d created_policy=0
-  if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
-    $SUDO chmod +x "$policy"
-    created_policy=1
-  fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-  [ "$created_policy" -eq 1 ] && $SUDO rm -f "$policy"
-  return 0
-}
+# shellcheck source=tools/packages.sh
+source "$here/tools/packages.sh"
 
 build() {  # build DIR [cmake args...]
   local dir="$1"
