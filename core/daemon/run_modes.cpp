@@ -11,6 +11,7 @@
 #include "core/daemon/governor.h"
 #include "core/http_client.h"
 #include "core/log.h"
+#include "integrations/docker/container_env.h"
 #include "integrations/docker/docker_client.h"
 #include "integrations/docker/inventory.h"
 #include "integrations/docker/policy.h"
@@ -41,6 +42,15 @@ bool run_until(Reactor& reactor, Done done, Duration deadline) {
   return done();
 }
 
+// adrg in a container: can it see the host's cgroups and processes? (the docker run flags)
+docker::ContainerEnv container_env(const Config& config) {
+  docker::ContainerEnvRoots roots;
+  roots.proc_root = config.general.proc_root;
+  roots.cgroup_root = config.general.cgroup_root;
+  roots.cgroup_v2_root = docker::detect_cgroup_v2_root(config.general.cgroup_root);
+  return docker::detect_container_env(roots);
+}
+
 }  // namespace
 
 int run_check_config(const CliOptions& options) {
@@ -62,6 +72,10 @@ int run_check_config(const CliOptions& options) {
               config.media_mode.enabled ? "on" : "off", config.media_mode.provider.c_str(),
               config.thermal.enabled ? "on" : "off", config.memory_pressure.enabled ? "on" : "off",
               config.io_pressure.enabled ? "on" : "off");
+  if (auto env = container_env(config); env.in_container) {
+    std::printf("  running in a container (%s)\n", env.evidence.c_str());
+    for (const auto& problem : env.problems) std::printf("  warning: %s\n", problem.c_str());
+  }
 
   // ADRG's --check-config also listed the running containers with their tiers.
   auto reactor = Reactor::create(options.reactor);
@@ -160,6 +174,7 @@ int run_daemon(const CliOptions& options) {
   }
   spdlog::info("adrg {} starting: config {}, reactor {}{}", ADRG_VERSION, options.config_path,
                to_string((*reactor)->backend()), options.dry_run ? ", dry run" : "");
+  docker::log_container_env(container_env(config));
 
   RealClock clock;
   GovernorOptions governor_options;

@@ -62,14 +62,22 @@ std::string detect_cgroup_v2_root(const std::string& cgroup_root) {
   return {};
 }
 
+std::string resolve_container_cgroup_by_id(const std::string& v2_root, const std::string& id) {
+  if (v2_root.empty() || id.empty()) return {};
+  for (const std::string& candidate :
+       {v2_root + "/docker/" + id, v2_root + "/system.slice/docker-" + id + ".scope"}) {
+    if (path_exists(candidate)) return candidate;
+  }
+  return {};
+}
+
 std::string resolve_container_cgroup(const std::string& v2_root, const ProcCgroup& cgroup,
                                      const std::string& id) {
   if (v2_root.empty()) return {};
   std::string direct = v2_root + cgroup.path;
   if (!cgroup.outside_namespace && path_exists(direct)) return direct;
-  for (const std::string& candidate :
-       {v2_root + "/docker/" + id, v2_root + "/system.slice/docker-" + id + ".scope"}) {
-    if (path_exists(candidate)) return candidate;
+  if (std::string by_id = resolve_container_cgroup_by_id(v2_root, id); !by_id.empty()) {
+    return by_id;
   }
   if (cgroup.outside_namespace && path_exists(direct)) return direct;
   return {};
@@ -472,8 +480,16 @@ void DockerInventory::read_cgroup(Entry& entry) {
   std::string proc_file = options_.proc_root + "/" + std::to_string(entry.pid) + "/cgroup";
   auto text = read_text_file(proc_file);
   if (!text.ok()) {
-    spdlog::warn("docker: {}: {}", entry.name, text.error().describe());
-    entry.cgroup_path.clear();
+    // adrg in a container without --pid host does not see the host's pids: Docker's own
+    // layouts by id still find the cgroup (container_env.h logs the fix once at start-up).
+    entry.cgroup_path = resolve_container_cgroup_by_id(v2_root_, entry.id);
+    entry.v1_memory_path.clear();
+    if (entry.cgroup_path.empty()) {
+      spdlog::warn("docker: {}: {}", entry.name, text.error().describe());
+    } else {
+      spdlog::debug("docker: {}: {} not readable, cgroup found by id: {}", entry.name, proc_file,
+                    entry.cgroup_path);
+    }
     return;
   }
   auto parsed = parse_cgroup_file(*text);

@@ -75,6 +75,9 @@ std::string detect_cgroup_v2_root(const std::string& cgroup_root);
 // (systemd). "" when nothing exists.
 std::string resolve_container_cgroup(const std::string& v2_root, const ProcCgroup& cgroup,
                                      const std::string& id);
+// Docker's layouts by container id only: when /proc/<pid>/cgroup cannot be read (adrg in a
+// container with a private pid namespace). "" when neither exists.
+std::string resolve_container_cgroup_by_id(const std::string& v2_root, const std::string& id);
 
 class DockerInventory {
  public:
