@@ -229,23 +229,22 @@ TEST_F(DockerImage, WithoutPidHostCgroupsAreFoundByIdAndTheFlagIsNamed) {
 }
 
 TEST_F(DockerImage, CheckConfigNamesEveryMissingFlag) {
-  // Docker's defaults: private pid namespace, private cgroup namespace, its own cgroup mount.
-  auto r = run_command("docker run --rm --label " + label_ +
-                       " --network host --cgroupns private -v /var/run/docker.sock:/var/run/"
-                       "docker.sock -v " +
-                       etc_ + ":/etc/adrg:ro " + kImage +
+  // `adrg --check-config` in a throw-away container with the given flags.
+  auto check_config = [&](const std::string& flags) {
+    return run_command("docker run --rm --label " + label_ + " --network host " + flags +
+                       " -v /var/run/docker.sock:/var/run/docker.sock -v " + etc_ +
+                       ":/etc/adrg:ro " + kImage +
                        " --config /etc/adrg/config.yaml --check-config 2>&1");
+  };
+  // Docker's defaults: private pid namespace, private cgroup namespace, its own cgroup mount.
+  auto r = check_config("--cgroupns private");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("running in a container (/.dockerenv)"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("-v /sys/fs/cgroup:/sys/fs/cgroup"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("add --pid host"), std::string::npos) << r.output;
 
   // The host's tree and pids, but a private cgroup namespace: only that flag is missing.
-  auto ns = run_command("docker run --rm --label " + label_ +
-                        " --network host --pid host --cgroupns private -v /sys/fs/cgroup:/sys/fs/"
-                        "cgroup -v /var/run/docker.sock:/var/run/docker.sock -v " +
-                        etc_ + ":/etc/adrg:ro " + kImage +
-                        " --config /etc/adrg/config.yaml --check-config 2>&1");
+  auto ns = check_config("--pid host --cgroupns private -v /sys/fs/cgroup:/sys/fs/cgroup");
   EXPECT_EQ(ns.exit_code, 0) << ns.output;
   EXPECT_NE(ns.output.find("the cgroup namespace is private"), std::string::npos) << ns.output;
   EXPECT_NE(ns.output.find("add --cgroupns host"), std::string::npos) << ns.output;

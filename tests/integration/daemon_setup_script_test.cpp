@@ -152,13 +152,18 @@ TEST_F(SetupScript, UninstallThawsWhatAKilledInstalledDaemonFrozeBeforeRemovingA
     ::execl("/bin/sleep", "sleep", "300", nullptr);
     ::_exit(127);
   }
-  auto cleanup_unit = [&] {
-    (void)write_kernel_file(unit + "/cgroup.freeze", "0");
-    ::kill(worker, SIGKILL);
-    ::waitpid(worker, nullptr, 0);
-    wait_until([&] { return ::rmdir(unit.c_str()) == 0; }, std::chrono::seconds(5));
-    ::rmdir(units_root.c_str());
-  };
+  // Whatever fails below, the unit is thawed, emptied and removed.
+  struct UnitGuard {
+    std::string units_root, unit;
+    pid_t worker;
+    ~UnitGuard() {
+      (void)write_kernel_file(unit + "/cgroup.freeze", "0");
+      ::kill(worker, SIGKILL);
+      ::waitpid(worker, nullptr, 0);
+      wait_until([&] { return ::rmdir(unit.c_str()) == 0; }, std::chrono::seconds(5));
+      ::rmdir(units_root.c_str());
+    }
+  } guard{units_root, unit, worker};
   ASSERT_TRUE(write_kernel_file(unit + "/cgroup.procs", std::to_string(worker)).ok());
   int port = testing::free_tcp_port();
   std::string config = at("/etc/adrg/config.yaml");
@@ -215,7 +220,6 @@ TEST_F(SetupScript, UninstallThawsWhatAKilledInstalledDaemonFrozeBeforeRemovingA
   auto purge = setup("--uninstall --purge");
   EXPECT_EQ(purge.exit_code, 0) << purge.output;
   EXPECT_FALSE(exists(at("/etc/adrg")));
-  cleanup_unit();
 }
 
 // --- kernel checks on fake roots -----------------------------------------------------------------
