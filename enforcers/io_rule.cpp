@@ -28,14 +28,14 @@ RuleOutput IoRule::evaluate(const Config& config, const Snapshot& snapshot, Time
     const PsiLine& some = snapshot.io->some;
     std::optional<double> stall = meter_.update(some.total_us, now);
     const bool over = some.avg10 > cfg.trigger_avg10_threshold;
-    const bool fast = snapshot.io_trigger_fired && stall && *stall > cfg.trigger_avg10_threshold;
+    std::optional<std::string> fast =
+        fast_path_reason("io", snapshot.io_trigger_fired, snapshot.io_trigger_proven_percent, stall,
+                         cfg.trigger_avg10_threshold, some.avg10);
     if (over || fast) {
       if (!engaged_) {
         transition(true, over ? fmt::format("io some avg10 {:.2f} > {:.2f}", some.avg10,
                                             cfg.trigger_avg10_threshold)
-                              : fmt::format("io some stall {:.1f}% since last evaluation > "
-                                            "{:.2f}% (PSI trigger fast path; avg10 {:.2f})",
-                                            *stall, cfg.trigger_avg10_threshold, some.avg10));
+                              : *fast);
       }
       calm_since_.reset();
     } else if (engaged_ && some.avg10 < cfg.recovery_avg10_threshold) {

@@ -11,8 +11,10 @@
 // Fast path (adrg extension): ADRG waited for avg10, which lags a sudden stall by ~10 s. When
 // the snapshot carries io_trigger_fired (a kernel PSI trigger edge since the last evaluation),
 // the rule also engages if the "some" stall share measured from total_us over the interval
-// since the previous evaluation (>= 200 ms) exceeds trigger_avg10_threshold. Such a fast-path
-// edge also restarts a running recovery countdown.
+// since the previous evaluation (>= 200 ms) exceeds trigger_avg10_threshold, or at once if the
+// share the edge itself proves (io_trigger_proven_percent: the trigger's stall_ms / window_ms,
+// since the kernel fires only after that much stall within the window) exceeds it. Such a
+// fast-path edge also restarts a running recovery countdown.
 // Missing io PSI: the state holds; the countdown neither restarts nor completes.
 #pragma once
 

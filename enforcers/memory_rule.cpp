@@ -89,7 +89,9 @@ RuleOutput MemoryRule::evaluate(const Config& config, const Snapshot& snapshot, 
   } else {
     const PsiStats& psi = *snapshot.memory;
     std::optional<double> stall = meter_.update(psi.some.total_us, now);
-    const bool fast = snapshot.memory_trigger_fired && stall && *stall > cfg.some_avg10_threshold;
+    std::optional<std::string> fast = fast_path_reason(
+        "memory", snapshot.memory_trigger_fired, snapshot.memory_trigger_proven_percent, stall,
+        cfg.some_avg10_threshold, psi.some.avg10);
     const bool hot = psi.some.avg10 > cfg.some_avg10_threshold || fast;
     const bool critical = psi.some.avg60 > cfg.critical_avg60_threshold;
     const bool emergency = psi.has_full && psi.full.avg10 > cfg.emergency_full_avg10_threshold;
@@ -100,10 +102,7 @@ RuleOutput MemoryRule::evaluate(const Config& config, const Snapshot& snapshot, 
       if (!squeeze_engaged_) {
         squeeze_engaged_ = true;
         why = fast && !(psi.some.avg10 > cfg.some_avg10_threshold)
-                  ? fmt::format(
-                        "memory some stall {:.1f}% since last evaluation > {:.1f}% "
-                        "(PSI trigger fast path; avg10 {:.2f})",
-                        *stall, cfg.some_avg10_threshold, psi.some.avg10)
+                  ? *fast
                   : fmt::format("memory some avg10 {:.2f} > {:.2f}", psi.some.avg10,
                                 cfg.some_avg10_threshold);
       }

@@ -19,7 +19,9 @@
 // every tier-3 unit within seconds.
 // Fast path (adrg extension): when the snapshot carries memory_trigger_fired, the squeeze also
 // engages if the "some" stall share measured from total_us since the previous evaluation (over
-// >= 200 ms) exceeds some_avg10_threshold. Restarts never take the fast path.
+// >= 200 ms), or the share the edge itself proves (memory_trigger_proven_percent: stall_ms /
+// window_ms of the armed trigger), exceeds some_avg10_threshold. Restarts never take the fast
+// path.
 // Missing memory PSI (kernel without PSI): the squeeze state holds, no restart is issued.
 #pragma once
 

@@ -1,5 +1,7 @@
 #include "enforcers/rule_util.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <utility>
 
@@ -40,6 +42,25 @@ std::optional<double> StallMeter::update(std::uint64_t total_us, TimePoint now) 
   double percent = static_cast<double>(total_us - baseline_->total_us) / interval_us * 100.0;
   baseline_ = Sample{total_us, now};
   return percent;
+}
+
+std::optional<std::string> fast_path_reason(std::string_view resource, bool fired,
+                                            double proven_percent, std::optional<double> stall,
+                                            double threshold, double avg10) {
+  if (!fired) return std::nullopt;
+  if (proven_percent > threshold) {
+    return fmt::format(
+        "{} some stall >= {:.1f}% proven by the PSI trigger edge > {:.2f}% (fast path; avg10 "
+        "{:.2f})",
+        resource, proven_percent, threshold, avg10);
+  }
+  if (stall && *stall > threshold) {
+    return fmt::format(
+        "{} some stall {:.1f}% since last evaluation > {:.2f}% (PSI trigger fast path; avg10 "
+        "{:.2f})",
+        resource, *stall, threshold, avg10);
+  }
+  return std::nullopt;
 }
 
 }  // namespace adrg

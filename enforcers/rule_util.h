@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.h"
@@ -48,5 +49,13 @@ class StallMeter {
   };
   std::optional<Sample> baseline_;
 };
+
+// adrg fast path for a rule whose threshold is `threshold` (% of "some" stall): with a PSI edge
+// pending (`fired`), engage when the share the trigger itself proves (stall/window,
+// Snapshot::*_trigger_proven_percent) or the share measured by StallMeter (`stall`) is above
+// the threshold. Returns the decision's reason, or nullopt when the fast path does not apply.
+std::optional<std::string> fast_path_reason(std::string_view resource, bool fired,
+                                            double proven_percent, std::optional<double> stall,
+                                            double threshold, double avg10);
 
 }  // namespace adrg

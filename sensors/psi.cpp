@@ -305,6 +305,12 @@ std::uint64_t PsiTriggerSet::edges(const std::string& name) const {
   return it == entries_.end() ? 0 : it->second->edges;
 }
 
+std::optional<PsiTriggerSpec> PsiTriggerSet::spec(const std::string& name) const {
+  auto it = entries_.find(name);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second->trigger.spec();
+}
+
 std::vector<std::string> PsiTriggerSet::descriptions() const {
   std::vector<std::string> out;
   for (const auto& [name, entry] : entries_)

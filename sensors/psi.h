@@ -41,6 +41,12 @@ struct PsiTriggerSpec {
   std::uint64_t window_us = 1000000;
 
   static PsiTriggerSpec from_config(const PsiTriggerConfig& config);
+  // The stall share an edge of this trigger proves: the kernel raises POLLPRI only once the
+  // stall grew by >= stall_us within window_us, so the share was >= stall / window (percent).
+  double proven_percent() const {
+    return window_us == 0 ? 0
+                          : static_cast<double>(stall_us) * 100.0 / static_cast<double>(window_us);
+  }
 };
 
 // psi.rst: without CAP_SYS_RESOURCE a trigger's window must be a multiple of 2 s (unprivileged
@@ -116,6 +122,8 @@ class PsiTriggerSet {
   bool contains(const std::string& name) const { return entries_.contains(name); }
   std::size_t size() const { return entries_.size(); }
   std::uint64_t edges(const std::string& name) const;
+  // The trigger as armed (window possibly rounded up), nullopt when `name` is not armed.
+  std::optional<PsiTriggerSpec> spec(const std::string& name) const;
   std::vector<std::string> descriptions() const;
 
  private:

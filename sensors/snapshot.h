@@ -29,9 +29,9 @@ struct UnitSnapshot {
   std::string id;    // stable key: Docker's full container id, or the job id
   std::string name;  // container name without Docker's leading '/'
   UnitKind kind = UnitKind::kContainer;
-  int tier = 1;                // 0..3
-  bool is_protected = false;   // tier 0 or listed in protected_containers: never touched
-  std::string cgroup_path;     // absolute cgroup v2 directory, "" while unknown
+  int tier = 1;                      // 0..3
+  bool is_protected = false;         // tier 0 or listed in protected_containers: never touched
+  std::string cgroup_path;           // absolute cgroup v2 directory, "" while unknown
   std::uint64_t memory_current = 0;  // bytes, from memory.current
   bool running = true;
   bool paused_externally = false;  // paused by someone other than adrg (docker pause by hand)
@@ -50,6 +50,11 @@ struct Snapshot {
   // measured from total_us deltas) instead of waiting ~10 s for avg10 to catch up.
   bool io_trigger_fired = false;
   bool memory_trigger_fired = false;
+  // When the edge itself (not a follow-up) is what this evaluation reacts to: the stall share
+  // the armed trigger proves (PsiTriggerSpec::proven_percent, e.g. 150 ms in 1 s = 15 %), else
+  // 0. A rule whose threshold is below it may act on the edge without measuring anything.
+  double io_trigger_proven_percent = 0;
+  double memory_trigger_proven_percent = 0;
 };
 
 }  // namespace adrg

@@ -151,12 +151,21 @@ void Governor::arm_psi_triggers() {
 
 void Governor::on_psi_edge(const std::string& name) {
   ++edges_by_source_["psi:" + name];
-  if (name == "io") io_edge_ = true;
-  if (name == "memory") memory_edge_ = true;
+  auto spec = psi_triggers_ ? psi_triggers_->spec(name) : std::nullopt;
+  double proven = spec ? spec->proven_percent() : 0;
+  if (name == "io") {
+    io_edge_ = true;
+    io_edge_proven_ = proven;
+  }
+  if (name == "memory") {
+    memory_edge_ = true;
+    memory_edge_proven_ = proven;
+  }
   evaluate("psi trigger " + name);
-  // The rules' fast path measures the stall since the previous evaluation, which may be a whole
-  // reconcile tick ago and dilutes a storm that just began. This evaluation is now the
-  // baseline; a follow-up 250 ms later measures the stall from the edge itself.
+  // When the trigger's own stall/window does not clear a rule's threshold, the rules' fast path
+  // measures the stall since the previous evaluation, which may be a whole reconcile tick ago
+  // and dilutes a storm that just began. This evaluation is now the baseline; a follow-up
+  // 250 ms later measures the stall from the edge itself.
   if (psi_followups_.contains(name)) return;
   auto timer = reactor_.add_timer(kPsiFollowUp, Duration::zero(), [this, name] {
     psi_followups_.erase(name);
@@ -431,6 +440,8 @@ Snapshot Governor::build_snapshot() {
   s.media_provider_reachable = media_ ? media_->reachable() : true;
   s.io_trigger_fired = std::exchange(io_edge_, false);
   s.memory_trigger_fired = std::exchange(memory_edge_, false);
+  s.io_trigger_proven_percent = std::exchange(io_edge_proven_, 0);
+  s.memory_trigger_proven_percent = std::exchange(memory_edge_proven_, 0);
   return s;
 }
 

@@ -135,6 +135,8 @@ class Governor {
   std::map<std::string, Reactor::Id> psi_followups_;  // pending follow-up evaluation per resource
   bool io_edge_ = false;
   bool memory_edge_ = false;
+  double io_edge_proven_ = 0;  // Snapshot::io_trigger_proven_percent of a pending edge
+  double memory_edge_proven_ = 0;
   std::vector<TriggerEvent> pending_triggers_;
   PolicyResult last_result_;
   Snapshot last_snapshot_;

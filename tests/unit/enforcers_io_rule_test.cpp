@@ -141,6 +141,28 @@ TEST_F(IoRuleTest, FastPathIgnoredWithoutEdgeOrBelowThreshold) {
   EXPECT_TRUE(eval(12, true).claims.empty());
 }
 
+// The edge alone proves stall_ms within window_ms: above the threshold it engages in the very
+// evaluation the edge causes, with no StallMeter history at all (first evaluation ever).
+TEST_F(IoRuleTest, EdgeWhoseProvenShareClearsTheThresholdEngagesAtOnce) {
+  config_.io_pressure.trigger_avg10_threshold = 10;
+  snapshot_.io_trigger_proven_percent = 15;  // e.g. "some 150000 1000000"
+  auto out = eval(0.5, /*fired=*/true);
+  EXPECT_EQ(throttled(out), kTier3);
+  EXPECT_NE(out.decisions.at(0).reason.find("proven by the PSI trigger edge"), std::string::npos);
+}
+
+TEST_F(IoRuleTest, ProvenShareCountsOnlyAboveTheThresholdAndWithTheEdge) {
+  config_.io_pressure.trigger_avg10_threshold = 15;
+  snapshot_.io_trigger_proven_percent = 15;  // exactly the threshold is not above it
+  EXPECT_TRUE(eval(0.5, /*fired=*/true).claims.empty());
+  snapshot_.io_trigger_proven_percent = 30;
+  clock_.advance_seconds(1);
+  EXPECT_TRUE(eval(0.5, /*fired=*/false).claims.empty());  // no edge: nothing is proven
+  EXPECT_FALSE(rule_.engaged());
+  clock_.advance_seconds(1);
+  EXPECT_EQ(throttled(eval(0.5, /*fired=*/true)), kTier3);
+}
+
 TEST_F(IoRuleTest, FastPathEdgeRestartsRecoveryCountdown) {
   (void)eval(70);
   clock_.advance_seconds(1);

@@ -139,6 +139,18 @@ TEST_F(MemoryRuleTest, FastPathEngagesOnTriggerEdgeWithMeasuredStall) {
   EXPECT_NE(out.decisions.at(0).reason.find("fast path"), std::string::npos);
 }
 
+TEST_F(MemoryRuleTest, EdgeWhoseProvenShareClearsTheThresholdSqueezesAtOnce) {
+  config_.memory_pressure.some_avg10_threshold = 10;
+  snapshot_.memory_trigger_proven_percent = 10;  // not above: no squeeze, no history either
+  EXPECT_TRUE(eval(1, 0, 0, /*fired=*/true).claims.empty());
+  snapshot_.memory_trigger_proven_percent = 15;
+  clock_.advance(
+      std::chrono::milliseconds(50));  // too short for the StallMeter: only the edge's proof acts
+  auto out = eval(1, 0, 0, /*fired=*/true);
+  EXPECT_EQ(highs(out).size(), 2u);
+  EXPECT_NE(out.decisions.at(0).reason.find("proven by the PSI trigger edge"), std::string::npos);
+}
+
 TEST_F(MemoryRuleTest, FastPathNeedsTheEdgeFlag) {
   (void)eval(0);
   clock_.advance_seconds(1);

@@ -7,8 +7,10 @@
 #   policy     inventory + planning cost per evaluation at 500 units (bench_policy)
 #   pause      POST /trigger media_start -> 30 cgroup units "frozen 1", p50/p95 over 20 runs
 #   footprint  idle adrg with 50 units: VmRSS, CPU %, wake-ups/s over 60 s
-#   reaction   real fio I/O storm -> adrg's PSI-trigger reaction vs ADRG's 5 s avg10 poll,
-#              p50/p95 over 20 runs (slow: each run waits for io avg10 to calm down first)
+#   reaction   real fio I/O storm -> tier 3's io.max limited by adrg's PSI-trigger path vs by
+#              ADRG's 5 s avg10 poll, p50/p95 over 20 runs, with a trace of where adrg's time
+#              goes (bench_reaction; slow: each run waits for io avg10 to calm down first).
+#              Not "frozen 1": no ADRG/adrg rule freezes on I/O pressure (see bench_reaction)
 #   vm         pause, footprint and reaction again inside the e2e VM (tests/e2e/vm: quiet pure
 #              cgroup v2 kernel under QEMU TCG); not part of "all" (boot + ~15 min)
 # Targets: reaction <= 300 ms p95 and >= 20x faster than the baseline, idle RSS <= 8 MB,
@@ -30,15 +32,20 @@ cmake_flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DADRG_BUILD_TESTS=OFF
 [ "$(id -u)" -eq 0 ] || { echo "run-benchmarks: needs root (cgroup writes)" >&2; exit 2; }
 command -v fio >/dev/null || { echo "run-benchmarks: fio missing (apt-get install fio)" >&2; exit 2; }
 
+load() { echo "load $(cut -d' ' -f1-3 /proc/loadavg)"; }
+
 if [ "$what" = vm ]; then
+  echo "# host $(load) at the start of the VM run"
   cmake -S "$repo" -B "$build" "${cmake_flags[@]}" >/dev/null
   cmake --build "$build" -j"$(nproc)" --target adrg >/dev/null
   "$repo/tests/e2e/vm/build-image.sh"
   # The guest has no libstdc++ of its own beyond what ldd copies; static is simplest here.
-  g++ -static -O2 -std=c++20 -o "$build/bench_cgroup_units.static" "$repo/tools/bench_cgroup_units.cpp"
+  for tool in bench_cgroup_units bench_reaction; do
+    g++ -static -O2 -std=c++20 -I"$repo" -o "$build/$tool.static" "$repo/tools/$tool.cpp"
+  done
   work="$(mktemp -d /tmp/adrg-bench-vm.XXXXXX)"
   mkdir -p "$work/bin"
-  cp "$build/bench_cgroup_units.static" "$work/bin/bench_cgroup_units"
+  for tool in bench_cgroup_units bench_reaction; do cp "$build/$tool.static" "$work/bin/$tool"; done
   for var in RUNS UNITS_PAUSE UNITS_IDLE IDLE_SECONDS THRESHOLD; do
     if [ -n "${!var:-}" ]; then echo "$var=${!var}" >>"$work/bench.env"; fi
   done
@@ -51,22 +58,22 @@ if [ "$what" = vm ]; then
 fi
 
 cmake -S "$repo" -B "$build" "${cmake_flags[@]}" >/dev/null
-cmake --build "$build" -j"$(nproc)" --target adrg bench_policy bench_cgroup_units >/dev/null
+cmake --build "$build" -j"$(nproc)" --target adrg bench_policy bench_cgroup_units bench_reaction >/dev/null
 adrg="$build/core/daemon/adrg"
 units="$build/tools/bench_cgroup_units"
 
-echo "# adrg benchmarks — $(date -u +%FT%TZ), $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# adrg benchmarks — $(date -u +%FT%TZ), $(uname -r), $(nproc) CPUs, $(load)"
 echo "# adrg $("$adrg" --version) ($(basename "$build"), RelWithDebInfo)"
 
 if [ "$what" = all ] || [ "$what" = policy ]; then
   echo
-  echo "## (d) inventory + planning cost, 500 units"
+  echo "## (d) inventory + planning cost, 500 units [$(load)]"
   "$build/tools/bench_policy" 500 2000
 fi
 
 if [ "$what" = all ] || [ "$what" = pause ]; then
   echo
-  echo "## (b) /trigger -> cgroup units frozen (inotify on cgroup.events), $runs runs"
+  echo "## (b) /trigger -> cgroup units frozen (inotify on cgroup.events), $runs runs [$(load)]"
   echo "| measurement | runs | p50 ms | p95 ms | max ms |"
   echo "|---|---|---|---|---|"
   "$units" "$adrg" pause "${UNITS_PAUSE:-30}" "$runs"
@@ -74,12 +81,12 @@ fi
 
 if [ "$what" = all ] || [ "$what" = footprint ]; then
   echo
-  echo "## (c) idle footprint (targets: RSS <= 8 MB, CPU <= 0.1 %)"
+  echo "## (c) idle footprint (targets: RSS <= 8 MB, CPU <= 0.1 %) [$(load)]"
   "$units" "$adrg" footprint "${UNITS_IDLE:-50}" "${IDLE_SECONDS:-60}"
 fi
 
 if [ "$what" = all ] || [ "$what" = reaction ]; then
   echo
-  echo "## (a) reaction to a real I/O storm, $runs runs (target: p95 <= 300 ms, >= 20x baseline)"
-  "$units" "$adrg" reaction "$runs" "${THRESHOLD:-10}" "${STORM_DIR:-/var/tmp}"
+  echo "## (a) reaction to a real I/O storm, $runs runs (target: p95 <= 300 ms, >= 20x baseline) [$(load)]"
+  "$build/tools/bench_reaction" "$adrg" "$runs" "${THRESHOLD:-10}" "${STORM_DIR:-/var/tmp}"
 fi

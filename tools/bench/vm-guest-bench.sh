@@ -10,7 +10,7 @@ B=$H/bin/bench_cgroup_units
 cp "$H/bin/adrg" /tmp/adrg # tmpfs: executing from 9p is slow under TCG
 mkdir -p /var/tmp
 {
-  echo "## in the VM: $(uname -r), $(nproc) vCPUs (QEMU TCG), pure cgroup v2"
+  echo "## in the VM: $(uname -r), $(nproc) vCPUs (QEMU TCG), pure cgroup v2, guest load $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
   echo "### /trigger -> cgroup units frozen, ${RUNS:-20} runs"
   echo "| measurement | runs | p50 ms | p95 ms | max ms |"
@@ -21,7 +21,7 @@ mkdir -p /var/tmp
   "$B" /tmp/adrg footprint "${UNITS_IDLE:-50}" "${IDLE_SECONDS:-60}"
   echo
   echo "### reaction to an I/O storm (2 O_DIRECT readers on the virtio disk), ${RUNS:-20} runs"
-  "$B" /tmp/adrg reaction "${RUNS:-20}" "${THRESHOLD:-10}" /var/tmp \
+  "$H/bin/bench_reaction" /tmp/adrg "${RUNS:-20}" "${THRESHOLD:-10}" /var/tmp \
     /bin/sh -c '/bin/e2e-helper dio read /dev/vda 30 1024 & /bin/e2e-helper dio read /dev/vda 30 1024 & wait'
 } >"$H/result.txt" 2>"$H/bench.err"
 exit 0
