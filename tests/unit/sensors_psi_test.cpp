@@ -133,6 +133,17 @@ TEST(PsiTriggerFormatTest, KernelSyntax) {
   EXPECT_EQ(from.window_us, 500000u);
 }
 
+// What an edge proves: the kernel fires only after stall_us within window_us, so the share was at
+// least their ratio; a window rounded up to 2 s (no CAP_SYS_RESOURCE) proves less.
+TEST(PsiTriggerFormatTest, ProvenPercentIsStallOverWindow) {
+  PsiTriggerSpec spec{"some", 150000, 1000000};
+  EXPECT_DOUBLE_EQ(spec.proven_percent(), 15.0);
+  spec.window_us = 2000000;
+  EXPECT_DOUBLE_EQ(spec.proven_percent(), 7.5);
+  spec.window_us = 0;
+  EXPECT_DOUBLE_EQ(spec.proven_percent(), 0.0);
+}
+
 TEST(PsiTriggerTest, RejectsBadTypeAndMissingFile) {
   EXPECT_FALSE(PsiTrigger::open("/proc/pressure/cpu", {"most", 1000, 2000000}).ok());
   testing::TempDir dir;

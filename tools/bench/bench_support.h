@@ -192,7 +192,12 @@ class Adrg {
                           << "  3: {name: Bulk, containers: [\"bulk-*\"]}\n"
                           << "thermal: {enabled: false}\n"
                           << extra_yaml;
-    pid_ = spawn({binary, "--config", config}, dir + "/adrg.log");
+    std::vector<std::string> argv = {binary, "--config", config};
+    // BENCH_LOG_LEVEL=debug: adrg's log (kept with BENCH_KEEP=1) shows each evaluation's cause.
+    if (const char* level = std::getenv("BENCH_LOG_LEVEL"); level != nullptr && *level != 0) {
+      argv.insert(argv.end(), {"--log-level", level});
+    }
+    pid_ = spawn(argv, dir + "/adrg.log");
     auto deadline = Clock::now() + std::chrono::seconds(20);
     while (Clock::now() < deadline && http(port_, "GET", "/healthz", "") != 200) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));

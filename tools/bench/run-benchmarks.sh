@@ -16,7 +16,9 @@
 # Targets: reaction <= 300 ms p95 and >= 20x faster than the baseline, idle RSS <= 8 MB,
 # CPU <= 0.1 %. Docker pause latency is tools/bench_docker_pause.cpp (separate).
 # Environment: BENCH_BUILD (default build-bench), RUNS (20), UNITS_PAUSE (30),
-# UNITS_IDLE (50), IDLE_SECONDS (60), THRESHOLD (io avg10 %, 10), STORM_DIR (/var/tmp).
+# UNITS_IDLE (50), IDLE_SECONDS (60), THRESHOLD (io avg10 %, 10), STORM_DIR (/var/tmp);
+# BENCH_KEEP=1 keeps adrg's config and log (in the VM: copied to the share's logs/) and
+# BENCH_LOG_LEVEL=debug makes that log name every evaluation's cause.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -46,7 +48,7 @@ if [ "$what" = vm ]; then
   work="$(mktemp -d /tmp/adrg-bench-vm.XXXXXX)"
   mkdir -p "$work/bin"
   for tool in bench_cgroup_units bench_reaction; do cp "$build/$tool.static" "$work/bin/$tool"; done
-  for var in RUNS UNITS_PAUSE UNITS_IDLE IDLE_SECONDS THRESHOLD; do
+  for var in RUNS UNITS_PAUSE UNITS_IDLE IDLE_SECONDS THRESHOLD BENCH_KEEP BENCH_LOG_LEVEL; do
     if [ -n "${!var:-}" ]; then echo "$var=${!var}" >>"$work/bench.env"; fi
   done
   status=0

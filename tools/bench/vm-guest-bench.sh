@@ -24,4 +24,8 @@ mkdir -p /var/tmp
   "$H/bin/bench_reaction" /tmp/adrg "${RUNS:-20}" "${THRESHOLD:-10}" /var/tmp \
     /bin/sh -c '/bin/e2e-helper dio read /dev/vda 30 1024 & /bin/e2e-helper dio read /dev/vda 30 1024 & wait'
 } >"$H/result.txt" 2>"$H/bench.err"
+if [ "${BENCH_KEEP:-0}" = 1 ]; then
+  mkdir -p "$H/logs"
+  for d in /tmp/adrg-bench-*/; do [ -f "$d/adrg.log" ] && cp "$d/adrg.log" "$H/logs/$(basename "$d").log"; done
+fi
 exit 0
