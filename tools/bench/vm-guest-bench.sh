@@ -6,7 +6,8 @@
 set -u
 H=/mnt/host
 B=$H/bin/bench_cgroup_units
-[ -f "$H/bench.env" ] && . "$H/bench.env"
+# set -a: BENCH_KEEP and BENCH_LOG_LEVEL are read by the tools from their environment.
+[ -f "$H/bench.env" ] && { set -a; . "$H/bench.env"; set +a; }
 cp "$H/bin/adrg" /tmp/adrg # tmpfs: executing from 9p is slow under TCG
 mkdir -p /var/tmp
 {
