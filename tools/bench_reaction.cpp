@@ -200,11 +200,13 @@ int bench_reaction(const std::string& adrg, const std::string& cg, int runs, dou
   std::mt19937 rng(std::random_device{}());
   std::vector<Run> results;
   int window_ms = 0;
+  int excluded = 0;
   for (int r = 0; r < runs; ++r) {
     auto calm_deadline = Clock::now() + std::chrono::seconds(60);
     while (io_some().avg10 >= std::min(1.0, threshold / 4) && Clock::now() < calm_deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
+    const bool calm = io_some().avg10 < std::min(1.0, threshold / 4);
     if (has_io_max) write_file(base_unit + "/io.max", base_unlimit);
     Adrg daemon(adrg, dir, units.root(),
                 "io_pressure:\n"
@@ -300,6 +302,14 @@ int bench_reaction(const std::string& adrg, const std::string& cg, int runs, dou
                  "%7.1f ms  [%s]\n",
                  r + 1, run.onset.value_or(-1), run.edge.value_or(-1), run.decision.value_or(-1),
                  run.applied.value_or(-1), run.baseline.value_or(-1), run.reason.c_str());
+    // A busy machine's background I/O can hold avg10 over the threshold: then adrg engages on
+    // avg10 before the storm, which says nothing about reacting to it. Such runs do not count.
+    if (!calm || (run.decision && *run.decision <= 0)) {
+      ++excluded;
+      std::fprintf(stderr, "run %2d excluded: io pressure before the storm%s\n", r + 1,
+                   calm ? "" : " (avg10 not calm after 60 s)");
+      continue;
+    }
     results.push_back(std::move(run));
   }
   if (has_io_max) write_file(base_unit + "/io.max", base_unlimit);
@@ -354,8 +364,10 @@ int bench_reaction(const std::string& adrg, const std::string& cg, int runs, dou
   print_row("kernel edge -> adrg io decision (its /events time)", wake);
   print_row(has_io_max ? "adrg decision -> io.max in the file" : "adrg decision -> /events read",
             apply);
-  std::printf("adrg engaged by: edge proof %d, stall meter (follow-up) %d, avg10 %d\n", by_proof,
-              by_meter, by_avg10);
+  std::printf(
+      "adrg engaged by: edge proof %d, stall meter %d, avg10 %d; runs excluded (io pressure "
+      "before the storm): %d\n",
+      by_proof, by_meter, by_avg10, excluded);
   remove_temp_dir(dir);
   return 0;
 }
