@@ -21,7 +21,11 @@ if [ ! -s "$tarball" ]; then
   rootfs="$(mktemp -d "$cache/rootfs.XXXXXX")"
   trap 'rm -rf "$rootfs"' EXIT
   echo "docker-base-image: debootstrap bookworm (minbase) from $mirror" >&2
-  debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$cache/debootstrap.log" 2>&1 || {
+  # The .debs are shared with the systemd VM's root (tests/e2e/vm/build-rootfs.sh): a superset.
+  debs="${E2E_CACHE:-/var/cache/adrg-e2e}/debootstrap-debs"
+  mkdir -p "$debs"
+  debootstrap --variant=minbase --cache-dir="$debs" bookworm "$rootfs" "$mirror" \
+    >"$cache/debootstrap.log" 2>&1 || {
     tail -20 "$cache/debootstrap.log" >&2
     exit 1
   }
