@@ -68,4 +68,6 @@ VOLUME ["/var/lib/adrg"]
 EXPOSE 8765
 ENTRYPOINT ["/usr/sbin/adrg"]
 CMD ["--config", "/etc/adrg/config.yaml"]
+# adrgctl talks to the unix socket (/run/adrg/adrg.sock, the default) or else 127.0.0.1:8765: a
+# config that disables the socket and moves the port makes this report unhealthy.
 HEALTHCHECK --interval=30s --timeout=5s CMD ["/usr/bin/adrgctl", "status"]
