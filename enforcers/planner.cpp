@@ -32,10 +32,10 @@ DesiredState plan(const Config& config, const Snapshot& snapshot,
     DesiredUnit desired;
     desired.unit_id = unit.id;
     const TierConfig& tier = config.tiers[static_cast<size_t>(std::clamp(unit.tier, 0, 3))];
-    desired.cpu_weight = tier.cpu_weight;
+    desired.cpu_weight = unit.cpu_weight_baseline ? unit.cpu_weight_baseline : tier.cpu_weight;
     desired.io_weight = tier.io_weight;
-    desired.memory_high = tier.memory_high;
-    desired.memory_max = tier.memory_max;
+    desired.memory_high = unit.memory_high_baseline ? unit.memory_high_baseline : tier.memory_high;
+    desired.memory_max = unit.memory_max_baseline ? unit.memory_max_baseline : tier.memory_max;
     state.units[unit.id] = std::move(desired);
     if (!is_untouchable(unit)) touchable[unit.id] = &unit;
   }

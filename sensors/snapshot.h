@@ -35,6 +35,11 @@ struct UnitSnapshot {
   std::uint64_t memory_current = 0;  // bytes, from memory.current
   bool running = true;
   bool paused_externally = false;  // paused by someone other than adrg (docker pause by hand)
+  // A job's own limits (adrgctl run --cpu-weight/--memory-high/--memory-max) replace its tier's
+  // baselines; rules still tighten memory.high below them.
+  std::optional<int> cpu_weight_baseline;
+  std::optional<std::uint64_t> memory_high_baseline;
+  std::optional<std::uint64_t> memory_max_baseline;
 };
 
 struct Snapshot {

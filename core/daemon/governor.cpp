@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "core/daemon/job_http.h"
 #include "core/json_writer.h"
 #include "integrations/docker/policy.h"
 
@@ -45,6 +46,7 @@ Governor::~Governor() {
   // Sources first (their callbacks capture this), then the actuator, whose destructor drains
   // the executor. No release here: a crash must behave the same, and the journal covers it.
   http_api_.reset();
+  jobs_.reset();  // closes pidfds; never kills a job
   psi_triggers_.reset();
   thermal_.reset();
   cgroup_events_.reset();
@@ -81,6 +83,7 @@ Status Governor::start() {
   cgroup_events_ = std::make_unique<CgroupEventsWatcher>(
       reactor_, [this](const CgroupEvent& event) { on_cgroup_event(event); });
   arm_cgroup_units();
+  arm_jobs();
   arm_config_watch();
   arm_psi_triggers();
   arm_thermal();
@@ -279,6 +282,25 @@ void Governor::arm_cgroup_units() {
   }
 }
 
+// The job runner: jobs are units like the cgroup units above, in their tier.
+void Governor::arm_jobs() {
+  job_host_ = std::make_unique<KernelJobHost>();
+  jobs_ = std::make_unique<JobManager>(reactor_, &executor_, clock_, *job_host_, config_.jobs);
+  jobs_->set_on_units_changed([this] {
+    ++edges_by_source_["jobs:changed"];
+    if (ready_sent_) evaluate("jobs changed");
+  });
+  jobs_->set_on_event(
+      [this](std::string_view action, std::string_view job, std::string_view reason) {
+        publish_action(action, std::string(JobManager::kUnitPrefix) + std::string(job), reason);
+      });
+  if (auto st = jobs_->start(); !st) {
+    spdlog::error("jobs: state dir {} unusable ({}); the job runner is off", config_.jobs.state_dir,
+                  st.error().describe());
+    jobs_.reset();
+  }
+}
+
 void Governor::on_units_changed(const std::vector<docker::UnitChange>& changes) {
   for (const auto& change : changes) {
     ++edges_by_source_["docker:" + std::string(docker::to_string(change.kind))];
@@ -325,6 +347,12 @@ Status Governor::arm_http_api() {
   handlers.metrics_text = [this] { return metrics_text(); };
   handlers.trigger = [this](std::string_view event) { return trigger(event, "http"); };
   handlers.healthy = [this] { return !stopping_; };
+  handlers.jobs = [this](const ApiRequest& request, ApiReplyFn reply) {
+    if (!jobs_) {
+      return reply(ApiReply{503, "{\"error\":\"the job runner is off (see the log)\"}\n"});
+    }
+    handle_job_request(*jobs_, request, std::move(reply));
+  };
   handlers.media_webhook = [this](std::string_view content_type, std::string_view body) -> Status {
     std::vector<TriggerEvent> events;
     if (auto st = media_->handle_webhook(content_type, body, events); !st) return st;
@@ -405,6 +433,7 @@ void Governor::on_cgroup_event(const CgroupEvent& event) {
   switch (event.kind) {
     case CgroupEvent::Kind::kOomKill:
       oom_kills_[name] += event.delta;
+      if (jobs_) jobs_->on_oom_kill(event.unit_id, event.total);
       spdlog::warn("{}: {} OOM kill(s) (total {})", name, event.delta, event.total);
       publish_action("oom_kill", name, fmt::format("{} process(es) OOM-killed", event.delta));
       break;
@@ -423,6 +452,10 @@ std::vector<UnitSnapshot> Governor::current_units() const {
   if (cgroup_units_) {
     units.insert(units.end(), cgroup_units_->units().begin(), cgroup_units_->units().end());
   }
+  if (jobs_) {
+    auto jobs = jobs_->units();
+    units.insert(units.end(), jobs.begin(), jobs.end());
+  }
   return units;
 }
 
@@ -435,6 +468,7 @@ Snapshot Governor::build_snapshot() {
   s.temperature_c = temperature_c_;
   if (inventory_) inventory_->refresh_memory();
   if (cgroup_units_) cgroup_units_->refresh_memory();
+  if (jobs_) jobs_->refresh_memory();
   s.units = current_units();
   s.media_sessions = media_ ? media_->sessions() : 0;
   s.media_provider_reachable = media_ ? media_->reachable() : true;
@@ -494,6 +528,7 @@ void Governor::evaluate(std::string_view why) {
     sync_cgroup_event_watches(snapshot.units);
     if (downloads_) downloads_->set_wanted(policy_.media().download_throttle_wanted());
     run_restarts(result.desired.restarts);
+    if (jobs_) jobs_->on_snapshot(snapshot);  // admission of queued jobs, retention
     last_result_ = std::move(result);
     last_snapshot_ = std::move(snapshot);
   } while (evaluate_again_ && !stopping_);
@@ -604,6 +639,7 @@ bool Governor::reload(std::string_view why) {
   config_ = std::move(next);
   if (inventory_) inventory_->reconfigure(config_);
   if (cgroup_units_) cgroup_units_->reconfigure(config_);
+  if (jobs_) jobs_->reconfigure(config_.jobs);
   repause_.set_cooldown(from_seconds(config_.media_mode.cooldown_seconds));
   notifications_->reconfigure(config_.notifications);
   if (auto st = media_->reconfigure(config_); !st) {

@@ -18,6 +18,7 @@
 #include "core/daemon/actuator.h"
 #include "core/daemon/cgroup_inventory.h"
 #include "core/daemon/docker_unit_pauser.h"
+#include "core/daemon/job_manager.h"
 #include "core/event_bus.h"
 #include "core/http_client.h"
 #include "core/reactor.h"
@@ -69,6 +70,7 @@ class Governor {
   const GovernorPolicy& policy() const { return policy_; }
   const Actuator& actuator() const { return *actuator_; }
   const HttpApi* http_api() const { return http_api_.get(); }
+  JobManager* jobs() { return jobs_.get(); }
   std::uint64_t evaluations() const { return evaluations_; }
 
   // Snapshot -> policy -> actuator, now. Every edge calls this.
@@ -83,6 +85,7 @@ class Governor {
   void arm_reconcile_tick();
   void arm_docker();
   void arm_cgroup_units();
+  void arm_jobs();
   void arm_media_and_notifications();
   Status arm_http_api();
   void maybe_ready();
@@ -112,6 +115,8 @@ class Governor {
   std::unique_ptr<DockerUnitPauser> pauser_;
   docker::RepausePolicy repause_;
   std::unique_ptr<CgroupInventory> cgroup_units_;
+  std::unique_ptr<JobHost> job_host_;
+  std::unique_ptr<JobManager> jobs_;
   std::unique_ptr<Actuator> actuator_;
   std::unique_ptr<PsiTriggerSet> psi_triggers_;
   std::unique_ptr<ThermalSensor> thermal_;

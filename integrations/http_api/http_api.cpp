@@ -36,7 +36,7 @@ constexpr const char* kPrometheusType = "text/plain; version=0.0.4; charset=utf-
 constexpr std::size_t kSseBlockSize = 4096;
 constexpr int kListenBacklog = 128;
 
-enum class Route { kNone, kStatus, kMetrics, kHealthz, kEvents, kTrigger, kWebhook };
+enum class Route { kNone, kStatus, kMetrics, kHealthz, kEvents, kTrigger, kWebhook, kJobs };
 
 struct RouteInfo {
   std::string_view path;
@@ -54,8 +54,12 @@ constexpr RouteInfo kRoutes[] = {
     {"/webhook/media", Route::kWebhook, true, "POST"},
 };
 
+// /jobs and everything below it; the job handler routes further and answers 405 itself.
+constexpr RouteInfo kJobsRoute = {"/jobs", Route::kJobs, false, "GET, POST, DELETE"};
+
 const RouteInfo* find_route(std::string_view path) {
   while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  if (path == kJobsRoute.path || path.starts_with("/jobs/")) return &kJobsRoute;
   for (const RouteInfo& info : kRoutes) {
     if (info.path == path) return &info;
   }
@@ -235,8 +239,21 @@ class FdGuard {
   int fd_;
 };
 
+// A handler's answer that may come after the request returned: the connection is suspended
+// meanwhile and resumed when the reply arrives; MHD then calls on_request again, which queues it.
+struct PendingReply {
+  MHD_Connection* connection = nullptr;
+  void* listener = nullptr;  // Impl::Listener*
+  std::optional<ApiReply> reply;
+  bool suspended = false;
+  bool alive = true;  // false once MHD finished the request (client gone, daemon stopped)
+};
+
 struct RequestContext {
   const RouteInfo* route = nullptr;
+  std::string url;
+  std::string method;
+  std::shared_ptr<PendingReply> pending;
   std::string body;
   std::size_t limit = 0;
   std::size_t discarded = 0;
@@ -376,6 +393,14 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
         MHD_resume_connection(client->connection);
       }
     }
+    // Long polls (GET /jobs/ID/wait) likewise: each gets a 503 and is resumed.
+    for (const auto& pending : pending_replies_) {
+      if (!pending->alive || !pending->suspended) continue;
+      pending->reply = ApiReply{503, error_json("adrg is stopping"), kJsonType, {}};
+      pending->suspended = false;
+      MHD_resume_connection(pending->connection);
+    }
+    pending_replies_.clear();
     for (Listener* listener : {&tcp_, &unix_}) {
       if (listener->daemon != nullptr) MHD_stop_daemon(std::exchange(listener->daemon, nullptr));
     }
@@ -590,7 +615,9 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
 
   static void on_completed(void* /*cls*/, MHD_Connection* /*connection*/, void** con_cls,
                            MHD_RequestTerminationCode /*code*/) {
-    delete static_cast<RequestContext*>(*con_cls);
+    auto* context = static_cast<RequestContext*>(*con_cls);
+    if (context != nullptr && context->pending) context->pending->alive = false;
+    delete context;
     *con_cls = nullptr;
   }
 
@@ -628,6 +655,8 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
                      error_json(fmt::format("no such endpoint: {}", url)));
     }
     context.route = route;
+    if (route->route == Route::kJobs)
+      return begin_jobs_request(listener, connection, context, url, verb);
     bool allowed = route->post
                        ? verb == "POST"
                        : (verb == "GET" || (verb == "HEAD" && route->route != Route::kEvents));
@@ -695,7 +724,112 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
     }
     if (context.route->route == Route::kTrigger) return serve_trigger(connection, context);
     if (context.route->route == Route::kWebhook) return serve_webhook(connection, context);
+    if (context.route->route == Route::kJobs) return serve_jobs(listener, connection, context);
     return MHD_NO;
+  }
+
+  // ---- /jobs: whole requests handed to the job handler, answered now or later ---------------
+
+  MHD_Result begin_jobs_request(Listener& listener, MHD_Connection* connection,
+                                RequestContext& context, const char* url, std::string_view verb) {
+    if (!handlers_.jobs) {
+      return respond(connection, MHD_HTTP_NOT_FOUND,
+                     error_json(fmt::format("no such endpoint: {}", url)));
+    }
+    if (verb != "GET" && verb != "POST" && verb != "DELETE") {
+      return respond(connection, MHD_HTTP_METHOD_NOT_ALLOWED,
+                     error_json(fmt::format("method {} not allowed on {}", verb, url)), kJsonType,
+                     {{MHD_HTTP_HEADER_ALLOW, kJobsRoute.allow}});
+    }
+    // Mutations need to know who asks (SO_PEERCRED), which only the unix socket tells.
+    if (verb != "GET" && !listener.is_unix) {
+      spdlog::warn("http api: refused {} {} over tcp", verb, url);
+      return respond(connection, MHD_HTTP_FORBIDDEN,
+                     error_json("jobs can be started only over the unix socket"));
+    }
+    context.url = url;
+    context.method = std::string(verb);
+    context.limit = limits_.max_body;
+    const char* length =
+        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    unsigned long long declared = 0;
+    if (length != nullptr) {
+      std::string_view text = trim(length);
+      (void)std::from_chars(text.data(), text.data() + text.size(), declared);
+    }
+    if (declared > context.limit) {
+      return respond(connection, MHD_HTTP_CONTENT_TOO_LARGE,
+                     error_json(fmt::format("request body of {} bytes exceeds the limit of {}",
+                                            declared, context.limit)));
+    }
+    return MHD_YES;  // body (if any) follows; served in finish_request
+  }
+
+  static std::optional<PeerCredentials> peer_credentials(MHD_Connection* connection) {
+    const MHD_ConnectionInfo* info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (info == nullptr) return std::nullopt;
+    ucred cred{};
+    socklen_t length = sizeof(cred);
+    if (::getsockopt(info->connect_fd, SOL_SOCKET, SO_PEERCRED, &cred, &length) != 0) {
+      return std::nullopt;
+    }
+    return PeerCredentials{cred.pid, cred.uid, cred.gid};
+  }
+
+  static MHD_Result queue_reply(MHD_Connection* connection, const ApiReply& reply) {
+    MHD_Response* response = MHD_create_response_from_buffer(
+        reply.body.size(), const_cast<char*>(reply.body.data()), MHD_RESPMEM_MUST_COPY);
+    if (response == nullptr) return MHD_NO;
+    MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, reply.content_type.c_str());
+    MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    for (const auto& [name, value] : reply.headers) {
+      MHD_add_response_header(response, name.c_str(), value.c_str());
+    }
+    MHD_Result result = MHD_queue_response(connection, reply.status, response);
+    MHD_destroy_response(response);
+    return result;
+  }
+
+  MHD_Result serve_jobs(Listener& listener, MHD_Connection* connection, RequestContext& context) {
+    if (context.pending) {  // called again after a resume: the reply is there
+      if (!context.pending->reply) return MHD_NO;
+      return queue_reply(connection, *context.pending->reply);
+    }
+    ApiRequest request;
+    request.method = context.method;
+    std::string_view url(context.url);
+    request.path = std::string(url.substr(0, url.find('?')));
+    MHD_get_connection_values(
+        connection, MHD_GET_ARGUMENT_KIND,
+        [](void* cls, MHD_ValueKind, const char* key, const char* value) -> MHD_Result {
+          static_cast<ApiRequest*>(cls)->query[key] = value != nullptr ? value : "";
+          return MHD_YES;
+        },
+        &request);
+    request.body = std::move(context.body);
+    request.via_unix = listener.is_unix;
+    if (listener.is_unix) request.peer = peer_credentials(connection);
+    auto pending = std::make_shared<PendingReply>();
+    pending->connection = connection;
+    pending->listener = &listener;
+    context.pending = pending;
+    std::weak_ptr<Impl> weak = weak_from_this();
+    handlers_.jobs(request, [weak, pending](ApiReply reply) {
+      auto self = weak.lock();
+      if (!self || !pending->alive || pending->reply) return;
+      pending->reply = std::move(reply);
+      if (!pending->suspended) return;  // still inside the handler: queued below
+      pending->suspended = false;
+      MHD_resume_connection(pending->connection);
+      self->schedule_run(*static_cast<Listener*>(pending->listener));
+    });
+    if (pending->reply) return queue_reply(connection, *pending->reply);
+    pending->suspended = true;
+    pending_replies_.push_back(pending);
+    std::erase_if(pending_replies_, [](const auto& p) { return !p->alive || !p->suspended; });
+    MHD_suspend_connection(connection);
+    return MHD_YES;
   }
 
   MHD_Result serve_get(Listener& listener, MHD_Connection* connection, const RouteInfo& route) {
@@ -907,6 +1041,7 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
   std::uint16_t tcp_port_ = 0;
   Reactor::Id keepalive_timer_ = 0;
   std::map<SseClient*, std::unique_ptr<SseClient>> sse_clients_;
+  std::vector<std::shared_ptr<PendingReply>> pending_replies_;  // suspended /jobs requests
   simdjson::dom::parser json_parser_;
 };
 

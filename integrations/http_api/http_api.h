@@ -15,13 +15,19 @@
 // and directory are the access control.
 #pragma once
 
+#include <sys/types.h>
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "config/config.h"
 #include "core/clock.h"
@@ -35,6 +41,33 @@ namespace adrg {
 inline constexpr std::array<std::string_view, 4> kTriggerEvents = {"media_start", "media_stop",
                                                                    "tier3_pause", "tier3_resume"};
 
+// SO_PEERCRED of a unix socket connection: who is asking, as the kernel says.
+struct PeerCredentials {
+  pid_t pid = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+// A whole request (body read) for a handler that may answer later (the job runner).
+struct ApiRequest {
+  std::string method;
+  std::string path;  // without the query, e.g. "/jobs/backup/wait"
+  std::map<std::string, std::string> query;
+  std::string body;
+  bool via_unix = false;
+  std::optional<PeerCredentials> peer;  // set for unix socket connections
+};
+
+struct ApiReply {
+  unsigned status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+// Answers the request, at once or later; the connection is suspended until then (a long poll
+// does not hold the loop). Safe to call after the client or the API went away (then a no-op).
+using ApiReplyFn = std::function<void(ApiReply)>;
+
 struct HttpApiHandlers {
   std::function<std::string()> status_json;   // GET /status body (a JSON object)
   std::function<std::string()> metrics_text;  // GET /metrics body (Prometheus text 0.0.4)
@@ -44,6 +77,10 @@ struct HttpApiHandlers {
   // POST /webhook/media (Jellyfin Webhook plugin JSON, Plex multipart). Empty function: 404.
   std::function<Status(std::string_view content_type, std::string_view body)> media_webhook;
   std::function<bool()> healthy;  // GET /healthz: 200 {"status":"ok"} or 503; empty: always ok
+  // /jobs and /jobs/... (GET, POST, DELETE). POST and DELETE are refused with 403 over TCP
+  // before this is called: jobs are started and ended only over the unix socket, whose peer
+  // credentials say who asks. Empty function: 404.
+  std::function<void(const ApiRequest& request, ApiReplyFn reply)> jobs;
 };
 
 // Tunables; the defaults are the production values, tests shorten the durations.
@@ -54,7 +91,7 @@ struct HttpApiLimits {
   Duration sse_keepalive = std::chrono::seconds(15);  // ": ping" comment on every /events stream
   unsigned connection_limit = 128;                    // per listener
   std::size_t connection_memory_limit = 32 * 1024;    // per connection: headers + I/O buffers
-  std::size_t max_body = 64 * 1024;                   // POST /trigger; more is 413
+  std::size_t max_body = 64 * 1024;                   // POST /trigger and POST /jobs; more is 413
   // Plex attaches the poster JPEG to some webhook events; such a request is still bounded.
   std::size_t max_webhook_body = 1024 * 1024;
   // An /events client that falls this far behind is disconnected instead of buffering forever.
