@@ -340,6 +340,45 @@ TEST_F(Jobs, WaitForCalmQueuesUnderRealCpuPressure) {
   EXPECT_TRUE(std::filesystem::exists(jobs_root_ + "/calm"));
 }
 
+// SO_PEERCRED: a non-root caller's job runs as that caller, and others may not kill it.
+TEST_F(Jobs, ANonRootCallersJobRunsAsThatUser) {
+  if (run_command("command -v setpriv").exit_code != 0) GTEST_SKIP() << "SKIPPED: no setpriv";
+  start_daemon();
+  ASSERT_EQ(::chmod(socket_.c_str(), 0666), 0);  // let uid 65534 reach the socket
+  dir_.write("nobody.json",
+             R"({"id":"as-nobody","tier":3,"argv":["sh","-c","id -u; id -g; sleep 60"]})");
+  ASSERT_EQ(::chmod(dir_.path().c_str(), 0755), 0);
+  ASSERT_EQ(::chmod((dir_.path() + "/nobody.json").c_str(), 0644), 0);
+  auto as_nobody = [&](const std::string& args) {
+    return run_command(
+        "setpriv --reuid 65534 --regid 65534 --clear-groups curl -s -w '\\n%{http_code}' "
+        "--unix-socket " +
+        socket_ + " " + args);
+  };
+  auto r = as_nobody("-H 'Content-Type: application/json' --data-binary @" + dir_.path() +
+                     "/nobody.json http://adrg/jobs");
+  ASSERT_NE(r.output.find("\n201"), std::string::npos) << r.output << log();
+  EXPECT_NE(r.output.find("\"uid\":65534"), std::string::npos) << r.output;
+  EXPECT_TRUE(wait_until([&] {
+    return call("GET", "/jobs/as-nobody/logs").body.find("65534\n65534\n") != std::string::npos;
+  })) << call("GET", "/jobs/as-nobody/logs").body
+      << log();
+  long long pid = json_number(call("GET", "/jobs/as-nobody").body, "pid");
+  auto status = read_text_file("/proc/" + std::to_string(pid) + "/status");
+  ASSERT_TRUE(status);
+  EXPECT_NE(status->find("Uid:\t65534"), std::string::npos) << *status;
+  // Another unprivileged user may not kill it; its owner may.
+  auto other = run_command(
+      "setpriv --reuid 65533 --regid 65533 --clear-groups curl -s -X POST "
+      "--unix-socket " +
+      socket_ + " http://adrg/jobs/as-nobody/kill");
+  EXPECT_NE(other.output.find("belongs to uid 65534"), std::string::npos) << other.output;
+  auto own = as_nobody("-X POST http://adrg/jobs/as-nobody/kill");
+  EXPECT_NE(own.output.find("\n202"), std::string::npos) << own.output;
+  auto w = call("GET", "/jobs/as-nobody/wait?timeout=20");
+  EXPECT_EQ(json_string(w.body, "state"), "killed") << w.body;
+}
+
 // The same admission through the real daemon with general.proc_root pointing at PSI files the
 // test writes: deterministic on a busy machine.
 TEST_F(Jobs, WaitForCalmFollowsInjectedPsi) {
