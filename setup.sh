@@ -26,6 +26,7 @@ usage: $me [options]            install (or update) adrg
   --prebuilt DIR    install the adrg and adrgctl found in DIR instead of building
   --build-dir DIR   build tree to use (default <repo>/build-release; an existing one is reused
                     as configured)
+  --no-build        install what the build tree holds, without building (it must be built)
   --no-deps         do not apt-get install missing Debian packages
   --no-start        install and enable, but do not start or restart the service
   --purge           with --uninstall: also remove /etc/adrg and adrg's state and logs
@@ -35,7 +36,7 @@ Kernel checks read /sys and /proc; ADRG_SETUP_SYSFS, ADRG_SETUP_PROCFS, ADRG_SET
 EOF
 }
 
-prefix=/usr root="" prebuilt="" build_dir="$here/build-release" deps=1 start=1 purge=0
+prefix=/usr root="" prebuilt="" build_dir="$here/build-release" build=1 deps=1 start=1 purge=0
 action=install
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -43,6 +44,7 @@ while [ $# -gt 0 ]; do
     --root) root="${2:?--root needs a directory}"; shift ;;
     --prebuilt) prebuilt="${2:?--prebuilt needs a directory}"; shift ;;
     --build-dir) build_dir="${2:?--build-dir needs a directory}"; shift ;;
+    --no-build) build=0 ;;
     --no-deps) deps=0 ;;
     --no-start) start=0 ;;
     --purge) purge=1 ;;
@@ -189,12 +191,16 @@ install_binaries() {
     put "$here/README.md" "$doc/README.md" 0644
     return 0
   fi
-  if [ ! -f "$build_dir/CMakeCache.txt" ]; then
-    say "configuring a release build in $build_dir"
-    cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DADRG_BUILD_TESTS=OFF >/dev/null
+  if [ "$build" -eq 0 ]; then
+    [ -f "$build_dir/cmake_install.cmake" ] || die "--no-build: $build_dir is not a build tree"
+  else
+    if [ ! -f "$build_dir/CMakeCache.txt" ]; then
+      say "configuring a release build in $build_dir"
+      cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DADRG_BUILD_TESTS=OFF >/dev/null
+    fi
+    say "building adrg and adrgctl (${build_dir})"
+    cmake --build "$build_dir" -j"$(nproc)" --target adrg adrgctl >/dev/null
   fi
-  say "building adrg and adrgctl (${build_dir})"
-  cmake --build "$build_dir" -j"$(nproc)" --target adrg adrgctl >/dev/null
   # The CMake install rules are the one list of what goes where (CPack uses them too).
   local out
   out="$(DESTDIR="$root" cmake --install "$build_dir" --prefix "$prefix")" || {

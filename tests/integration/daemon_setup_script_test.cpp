@@ -117,8 +117,9 @@ TEST_F(SetupScript, InstallsTwiceWithoutChangingAnythingTheSecondTimeAndKeepsUse
 }
 
 TEST_F(SetupScript, CmakeInstallPathHonoursThePrefixAndIsIdempotent) {
-  // This build tree is reused as configured (setup.sh only reconfigures a tree without a cache).
-  auto first = setup("--no-deps --build-dir " ADRG_BINARY_DIR " --prefix /usr/local");
+  // `cmake --install` of this (already built) tree: --no-build, so the test never compiles in
+  // the tree it runs from (a stale tree would rebuild here, for minutes).
+  auto first = setup("--no-deps --no-build --build-dir " ADRG_BINARY_DIR " --prefix /usr/local");
   ASSERT_EQ(first.exit_code, 0) << first.output;
   EXPECT_EQ(read_file(at("/usr/local/sbin/adrg")), read_file(kAdrg));
   EXPECT_EQ(read_file(at("/usr/local/bin/adrgctl")), read_file(kAdrgctl));
@@ -129,7 +130,7 @@ TEST_F(SetupScript, CmakeInstallPathHonoursThePrefixAndIsIdempotent) {
   EXPECT_EQ(unit.find("/usr/sbin/adrg"), std::string::npos) << unit;
   EXPECT_GE(count(first.output, "installed: /usr/local/"), 5u) << first.output;
 
-  auto second = setup("--no-deps --build-dir " ADRG_BINARY_DIR " --prefix /usr/local");
+  auto second = setup("--no-deps --no-build --build-dir " ADRG_BINARY_DIR " --prefix /usr/local");
   ASSERT_EQ(second.exit_code, 0) << second.output;
   EXPECT_NE(second.output.find("done: nothing changed"), std::string::npos) << second.output;
   EXPECT_GE(count(second.output, "up to date: /usr/local/"), 5u) << second.output;
