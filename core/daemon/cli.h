@@ -18,8 +18,8 @@ struct CliOptions {
   bool version = false;
   std::string log_level = "info";
   ReactorChoice reactor = ReactorChoice::kAuto;
-  // Test-only fault injection: stall the loop thread this many seconds after READY, so the
-  // systemd watchdog path can be proven. Hidden from --help.
+  // Test-only fault injection: stall the loop thread this many seconds after the first manual
+  // trigger, so the systemd watchdog path can be proven. Hidden from --help.
   double fault_stall_seconds = 0;
 };
 

@@ -391,13 +391,6 @@ void Governor::maybe_ready() {
   spdlog::info("ready: {}", status);
   publish_action("daemon_start", "", status);
   notifications_->notify("daemon_start", "adrg started", status);
-  if (options_.fault_stall_seconds > 0) {
-    double stall = options_.fault_stall_seconds;
-    reactor_.post([stall] {
-      spdlog::warn("fault injection: stalling the loop thread for {:.1f} s", stall);
-      std::this_thread::sleep_for(std::chrono::duration<double>(stall));
-    });
-  }
 }
 
 // cgroup.events / memory.events of every governed unit: a freeze completing ("frozen 1"), a unit
@@ -603,6 +596,15 @@ Status Governor::trigger(std::string_view event, std::string_view source) {
   pending_triggers_.push_back(TriggerEvent{*kind, std::string(source)});
   publish_action("trigger", "", std::string(event) + " from " + std::string(source));
   evaluate("trigger " + std::string(event));
+  if (options_.fault_stall_seconds > 0 && !fault_stalled_) {
+    // Posted: the HTTP answer still goes out; the next loop turn then hangs like a real bug.
+    fault_stalled_ = true;
+    double stall = options_.fault_stall_seconds;
+    reactor_.post([stall] {
+      spdlog::warn("fault injection: stalling the loop thread for {:.1f} s", stall);
+      std::this_thread::sleep_for(std::chrono::duration<double>(stall));
+    });
+  }
   return {};
 }
 

@@ -44,7 +44,9 @@ struct GovernorOptions {
   // READY=1 is sent after the first Docker inventory, or after this long without one (dockerd
   // down must not keep the governor from governing jobs and serving /status).
   Duration docker_ready_timeout = std::chrono::seconds(5);
-  double fault_stall_seconds = 0;  // test-only: block the loop after READY (watchdog proof)
+  // Test-only (watchdog proof): block the loop thread this long right after the first manual
+  // trigger has been applied, so the watchdog fires while something is frozen.
+  double fault_stall_seconds = 0;
 };
 
 class Governor {
@@ -147,6 +149,7 @@ class Governor {
   Snapshot last_snapshot_;
   bool ready_sent_ = false;
   bool stopping_ = false;
+  bool fault_stalled_ = false;
   bool evaluating_ = false;
   bool evaluate_again_ = false;
 
