@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds what the e2e VM boots, from Debian packages only (no other network):
 #   $E2E_CACHE/vmlinuz          Debian's kernel (the one linux-image-amd64 depends on)
-#   $E2E_CACHE/initrd.cpio.gz   busybox-static + virtio/9p modules + e2e-helper + init.sh
+#   $E2E_CACHE/initrd.cpio.gz   busybox-static + virtio/9p/ext4 modules + e2e-helper + init.sh
 #   $E2E_CACHE/disk.img         256 MiB raw scratch disk (virtio) for io.max measurements
 # Downloads and the unpacked kernel are cached in $E2E_CACHE (default /var/cache/adrg-e2e), so
 # a rerun only rebuilds the initramfs (about a second). Needs root (apt-get install).
@@ -48,8 +48,9 @@ if [ -z "$deb" ]; then
   [ -n "$deb" ] || { echo "build-image: download of $kpkg failed" >&2; exit 77; }
 fi
 
+# ext4 and its checksum drivers: the systemd VM's root disk (run-vm.sh --systemd).
 modules=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk
-  netfs fscache 9pnet 9p 9pnet_virtio)
+  netfs fscache 9pnet 9p 9pnet_virtio crc32c_generic crc32c_intel crc16 mbcache jbd2 ext4)
 kroot="$cache/kroot-$kver"
 if [ ! -f "$kroot/.done" ]; then
   echo "build-image: unpacking $kpkg" >&2

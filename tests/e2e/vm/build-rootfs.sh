@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Builds the root file system of the systemd e2e VM (run-vm.sh --systemd): Debian bookworm
+# minbase from debootstrap + systemd as PID 1 + adrg's runtime libraries, packed into an ext4
+# image that QEMU boots read-only with a throw-away overlay (-snapshot), so one cached image
+# serves every run and every concurrent run.
+#   $E2E_CACHE/rootfs-<key>.img     ext4 image (sparse, 1.5 GiB apparent)
+#   $E2E_CACHE/rootfs.img           symlink to the current one
+# <key> hashes the suite, the package list and the boot tweaks below: a rerun with the same
+# list costs nothing, a changed list builds a new image beside the old one. The tree is built in
+# a temp dir and renamed at the end, so an interrupted build leaves nothing that looks done.
+# Needs root. Exit status 77: debootstrap or the mirror cannot be had (the test skips loudly).
+set -euo pipefail
+
+cache="${E2E_CACHE:-/var/cache/adrg-e2e}"
+mirror="${E2E_MIRROR:-http://deb.debian.org/debian}"
+suite=bookworm
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+# systemd as PID 1; the shared libraries adrg links (the ASan build too: libasan8, libubsan1,
+# the same GCC 12 runtime as the host's); curl for the guest checks.
+packages=(systemd systemd-sysv liburing2 libyaml-cpp0.7 libcurl4 libmicrohttpd12 libsystemd0
+  libspdlog1.10 libfmt9 libsimdjson14 libasan8 libubsan1 curl)
+# Units masked for speed are not baked in here but come with rootfs-overlay/ at every boot, so
+# changing that list costs no rebuild.
+tweaks_version=1 # bump when the customisation below changes
+
+key="$(printf '%s\n' "$suite" "${packages[@]}" "$tweaks_version" |
+  sha256sum | cut -c1-16)"
+image="$cache/rootfs-$key.img"
+if [ -f "$image" ]; then
+  ln -sfn "$(basename "$image")" "$cache/rootfs.img"
+  echo "build-rootfs: cached $image" >&2
+  exit 0
+fi
+
+need=()
+for p in debootstrap e2fsprogs debian-archive-keyring; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "build-rootfs: installing ${need[*]}" >&2
+  # Other builds on the machine may hold the dpkg lock for a while: wait instead of failing.
+  if ! { $SUDO apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+      -o DPkg::Lock::Timeout=300 "${need[@]}"; }; then
+    echo "build-rootfs: cannot install ${need[*]}" >&2
+    exit 77
+  fi
+fi
+
+mkdir -p "$cache"
+# Leftovers of an interrupted build (nothing else writes rootfs-tmp.*).
+rm -rf "$cache"/rootfs-tmp.* 2>/dev/null || true
+tmp="$(mktemp -d "$cache/rootfs-tmp.XXXXXX")"
+trap 'rm -rf "$tmp"' EXIT
+tree="$tmp/tree"
+started=$(date +%s)
+echo "build-rootfs: debootstrap $suite minbase (${#packages[@]} extra packages) from $mirror" >&2
+# The .debs are kept in the cache: a rebuild after a package-list change downloads only what
+# is new.
+mkdir -p "$cache/debootstrap-debs"
+if ! $SUDO debootstrap --variant=minbase --include="$(
+  IFS=,
+  echo "${packages[*]}"
+)" --cache-dir="$cache/debootstrap-debs" "$suite" "$tree" "$mirror" >"$tmp/debootstrap.log" 2>&1; then
+  tail -n 30 "$tmp/debootstrap.log" >&2
+  # Most likely the mirror is unreachable here: the same answer as a missing QEMU.
+  echo "build-rootfs: debootstrap failed (log above)" >&2
+  exit 77
+fi
+debootstrapped=$(date +%s)
+
+# Boot tweaks. The root is mounted by the initramfs (rw), so no fstab entry is needed.
+echo adrg-e2e >"$tree/etc/hostname"
+: >"$tree/etc/machine-id" # systemd makes a fresh one per boot
+# Empty root password: a person debugging at the console can log in (nothing listens outside).
+sed -i 's/^root:[^:]*:/root::/' "$tree/etc/shadow"
+mkdir -p "$tree/mnt/host"
+# The journal stays in memory: nothing to flush to the throw-away disk.
+mkdir -p "$tree/etc/systemd/journald.conf.d"
+printf '[Journal]\nStorage=volatile\n' >"$tree/etc/systemd/journald.conf.d/e2e.conf"
+rm -rf "$tree/var/cache/apt/archives/"*.deb "$tree/var/lib/apt/lists/"*
+
+# ext4 built straight from the tree (no loop mount, no root needed beyond reading it).
+used_mib=$(du -sm "$tree" | cut -f1)
+mke2fs -q -t ext4 -L adrg-root -d "$tree" "$tmp/rootfs.img" 1536M >/dev/null
+mv "$tmp/rootfs.img" "$image"
+ln -sfn "$(basename "$image")" "$cache/rootfs.img"
+# Older keys are dead weight now.
+find "$cache" -maxdepth 1 -name 'rootfs-*.img' ! -name "$(basename "$image")" -delete
+echo "build-rootfs: $image (${used_mib} MiB used): debootstrap $((debootstrapped - started)) s," \
+  "total $(($(date +%s) - started)) s" >&2

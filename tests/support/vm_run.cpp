@@ -1,0 +1,82 @@
+#include "tests/support/vm_run.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <sstream>
+
+#include "core/fs.h"
+#include "tests/support/process.h"
+
+namespace adrg::testing {
+
+namespace {
+const std::string kVmDir = ADRG_SOURCE_DIR "/tests/e2e/vm";
+}  // namespace
+
+std::string vm_cache_dir() {
+  const char* env = std::getenv("E2E_CACHE");
+  return env != nullptr && *env != '\0' ? env : "/var/cache/adrg-e2e";
+}
+
+CommandResult run_vm_script(const std::string& script_and_args, std::chrono::seconds timeout,
+                            const std::string& env) {
+  return run_command(
+      "E2E_CACHE=" + vm_cache_dir() + " " + env + " " + kVmDir + "/" + script_and_args, timeout);
+}
+
+VmRun run_vm(const std::string& run_vm_args, const std::string& work_dir,
+             const std::string& adrg_binary, int timeout_seconds) {
+  VmRun run;
+  auto started = std::chrono::steady_clock::now();
+  // The host waits a little longer than QEMU's own deadline so run-vm.sh can report it.
+  auto vm =
+      run_vm_script("run-vm.sh " + run_vm_args, std::chrono::seconds(timeout_seconds + 30),
+                    "E2E_WORK=" + work_dir + " E2E_TIMEOUT=" + std::to_string(timeout_seconds) +
+                        " ADRG_BIN=" + adrg_binary);
+  run.exit_code = vm.exit_code;
+  run.seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
+          .count();
+  run.result = read_or(work_dir + "/result.txt", "(no result.txt)");
+  run.console = read_or(work_dir + "/console.log", "");
+  run.context = "run-vm.sh exit " + std::to_string(vm.exit_code) + " after " +
+                std::to_string(run.seconds) + " s\n--- run-vm.sh\n" + vm.output +
+                "\n--- result.txt\n" + run.result + "\n--- guest.log\n" +
+                read_or(work_dir + "/guest.log", "(no guest.log)");
+  return run;
+}
+
+void expect_vm_checks_pass(const VmRun& run, const std::vector<std::string>& required) {
+  auto verdicts = parse_verdicts(run.result);
+  for (const auto& check : required) {
+    auto it = verdicts.find(check);
+    if (it == verdicts.end()) {
+      ADD_FAILURE() << "guest never reported " << check << "\n" << run.context;
+      continue;
+    }
+    EXPECT_EQ(it->second.rfind("PASS ", 0), 0u) << it->second;
+  }
+  for (const auto& [name, line] : verdicts) EXPECT_EQ(line.rfind("PASS ", 0), 0u) << line;
+  EXPECT_EQ(run.exit_code, 0) << run.context;
+}
+
+std::map<std::string, std::string> parse_verdicts(const std::string& text) {
+  std::map<std::string, std::string> verdicts;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string verdict, name;
+    if (!(words >> verdict >> name)) continue;
+    if (verdict == "PASS" || verdict == "FAIL") verdicts[name] = line;
+  }
+  return verdicts;
+}
+
+std::string read_or(const std::string& path, const std::string& fallback) {
+  auto text = read_text_file(path);
+  return text ? *text : fallback;
+}
+
+}  // namespace adrg::testing
