@@ -17,10 +17,11 @@ suite=bookworm
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
-# systemd as PID 1; the shared libraries adrg links (the ASan build too: libasan8, libubsan1,
-# the same GCC 12 runtime as the host's); curl for the guest checks.
-packages=(systemd systemd-sysv liburing2 libyaml-cpp0.7 libcurl4 libmicrohttpd12 libsystemd0
-  libspdlog1.10 libfmt9 libsimdjson14 libasan8 libubsan1 curl)
+# shellcheck source=tools/packages.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../../tools/packages.sh"
+# systemd as PID 1; what adrg loads at run time (the list setup.sh installs), plus the ASan build's
+# runtimes (libasan8, libubsan1: the same GCC 12 as the host's); curl for the guest checks.
+packages=(systemd systemd-sysv "${runtime_packages[@]}" libasan8 libubsan1 curl)
 # Units masked for speed are not baked in here but come with rootfs-overlay/ at every boot, so
 # changing that list costs no rebuild.
 tweaks_version=1 # bump when the customisation below changes

@@ -5,8 +5,8 @@
 # of every binary (ldd), and returns the guest's verdict as exit status:
 #   0 guest script passed, 1 it failed, 2 harness problem (no verdict: timeout, boot failure).
 # Each EXTRA file or directory is copied (cp -a) into the share as DEST (relative to it;
-# default bin/NAME), e.g. `integrations/systemd/adrg.service:files/adrg.service` or a source
-# tree `$repo:src`.
+# default bin/NAME), e.g. `integrations/systemd/adrg.service:files/adrg.service` or a staged
+# source tree `DIR:src`.
 # --systemd: the root is build-rootfs.sh's Debian image (read-only, writes go to a throw-away
 # overlay) with systemd as PID 1; rootfs-overlay/ and e2e-helper are copied over it at boot and
 # its adrg-e2e.service runs test.sh (its own shebang) once multi-user.target is reached, then
