@@ -60,8 +60,9 @@ done
 # Shared libraries of every dynamic binary, flattened into lib/ (init.sh copies them to
 # /lib/x86_64-linux-gnu, where the guest's ld.so finds them). The systemd root brings its own
 # from Debian packages instead: that they suffice is part of what it proves.
-[ "$systemd" -eq 1 ] && set -- || set -- "$work"/bin/*
-for bin in "$@"; do
+libs_of=("$work"/bin/*)
+[ "$systemd" -eq 1 ] && libs_of=()
+for bin in "${libs_of[@]}"; do
   # ldd fails on static binaries (e2e-helper): nothing to copy then.
   { ldd "$bin" 2>/dev/null || true; } | awk '/=> \// {print $3} /^\t\/lib64\// {print $1}' |
     while read -r lib; do cp -L "$lib" "$work/lib/$(basename "$lib")"; done
