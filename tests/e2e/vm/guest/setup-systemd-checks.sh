@@ -21,27 +21,16 @@ set -u
 H=/mnt/host
 RESULT=$H/result.txt
 LOG=$H/setup-checks.log
-fails=0
+# pass, fail, wait_for, $fails
+# shellcheck source=tests/e2e/vm/guest/checks-lib.sh
+. "$H/checks-lib.sh"
 : >"$RESULT"
 : >"$LOG"
 
-pass() { echo "PASS $*" | tee -a "$RESULT"; }
-fail() {
-  echo "FAIL $*" | tee -a "$RESULT"
-  fails=$((fails + 1))
-}
 check() { # check NAME DETAILS CMD...: PASS when CMD succeeds
   local name=$1 details=$2
   shift 2
   if "$@" >>"$LOG" 2>&1; then pass "$name" "$details"; else fail "$name" "$details"; fi
-}
-wait_for() { # wait_for SECONDS CMD...: poll every 100 ms until CMD succeeds or the deadline
-  local end=$(($(date +%s) + $1))
-  shift
-  until "$@" 2>/dev/null; do
-    [ "$(date +%s)" -ge "$end" ] && return 1
-    sleep 0.1
-  done
 }
 status_answers() { curl -sf --max-time 2 http://127.0.0.1:8765/status | grep -q '"version"'; }
 has() { grep -q -- "$2" "$1"; }

@@ -18,25 +18,12 @@ DROPIN_DIR=/etc/systemd/system/adrg.service.d
 FILES="cgroup.freeze cpu.weight io.weight cpu.max io.max memory.high memory.max"
 UNIT_NAMES="bulk-spin bulk-sleep core-db"
 TIER3="bulk-spin bulk-sleep"
-fails=0
+# pass, fail, wait_for, $fails
+# shellcheck source=tests/e2e/vm/guest/checks-lib.sh
+. "$H/checks-lib.sh"
 : >"$RESULT"
 
-pass() { echo "PASS $*" | tee -a "$RESULT"; }
-fail() {
-  echo "FAIL $*" | tee -a "$RESULT"
-  fails=$((fails + 1))
-}
 note() { echo "--- $(cut -d' ' -f1 /proc/uptime)s $*"; }
-
-# wait_for SECONDS CMD...: poll CMD every 100 ms until it succeeds or the deadline passes.
-wait_for() {
-  local end=$(($(date +%s) + $1))
-  shift
-  until "$@" 2>/dev/null; do
-    [ "$(date +%s)" -ge "$end" ] && return 1
-    sleep 0.1
-  done
-}
 prop() { systemctl show -p "$1" --value adrg.service; }
 props() { systemctl show -p ActiveState,SubState,Result,NRestarts,ExecMainStatus,MainPID adrg.service | tr '\n' ' '; }
 prop_is() { [ "$(prop "$1")" = "$2" ]; }
