@@ -68,6 +68,8 @@ enum class Step : int {
   kSignals,
   kStdio,
   kCloseFds,
+  kOomScoreAdj,
+  kPriority,
   kSetgroups,
   kSetgid,
   kSetuid,
@@ -207,6 +209,17 @@ std::vector<std::string> exec_candidates(const std::string& file,
     if (errno != ENOSYS) child_fail(report_fd, Step::kCloseFds);
     for (int fd = 4; fd < plan.max_fd; ++fd) ::close(fd);
   }
+  // adrg.service runs the daemon with OOMScoreAdjust=-900 and Nice=-5 and a child inherits both;
+  // a job must neither be shielded from the OOM killer nor outrank the services. Raising both
+  // values needs no privilege, but do it while still root anyway.
+  int oom_fd = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  if (oom_fd >= 0) {
+    if (::write(oom_fd, "0", 1) != 1) child_fail(report_fd, Step::kOomScoreAdj);
+    ::close(oom_fd);
+  } else if (errno != ENOENT) {  // ENOENT: no /proc here, nothing was inherited through it
+    child_fail(report_fd, Step::kOomScoreAdj);
+  }
+  if (::setpriority(PRIO_PROCESS, 0, 0) != 0) child_fail(report_fd, Step::kPriority);
   // Raw syscalls: glibc's set*id() broadcasts to every thread it believes exists, and after a raw
   // clone3 its thread list still names the daemon's threads. The child is single-threaded.
   if (plan.change_ids) {
@@ -259,6 +272,10 @@ std::string step_text(Step step, const SpawnRequest& request) {
       return "redirect stdio to " + request.log_path;
     case Step::kCloseFds:
       return "close inherited fds";
+    case Step::kOomScoreAdj:
+      return "write 0 to /proc/self/oom_score_adj";
+    case Step::kPriority:
+      return "setpriority 0";
     case Step::kSetgroups:
       return "setgroups";
     case Step::kSetgid:

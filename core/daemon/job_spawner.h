@@ -40,7 +40,8 @@ struct ExitInfo {
 // else fork + write to cgroup.procs before exec (pidfd via pidfd_open). An exec failure (ENOENT,
 // EACCES, bad cwd, ...) is reported as an Error naming the step and errno, through a CLOEXEC
 // pipe, and the child is reaped. Child: new session, signal mask/dispositions reset, fds closed
-// but 0 (/dev/null), 1 and 2 (log). Blocks only until the child has exec'd (or failed to).
+// but 0 (/dev/null), 1 and 2 (log), oom_score_adj and nice back to 0 (the daemon's unit lowers
+// both). Blocks only until the child has exec'd (or failed to).
 [[nodiscard]] Result<SpawnedProcess> spawn_in_cgroup(const SpawnRequest& request);
 
 // waitid(P_PIDFD, WEXITED|WNOHANG): nullopt while still running.

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -315,6 +316,24 @@ TEST_P(JobSpawnerTest, DoesNotInheritSignalMaskIgnoredSignalsOrFds) {
   EXPECT_GT(pid, 0);
   EXPECT_EQ(sid, pid);
   EXPECT_EQ(pgid, pid);
+}
+
+TEST_P(JobSpawnerTest, DoesNotInheritTheDaemonsOomShieldOrPriority) {
+  // What adrg.service gives the daemon: OOMScoreAdjust=-900, Nice=-5 (nice is per thread).
+  // Without CAP_SYS_RESOURCE (some containers) the test process cannot go below 0; any value
+  // other than 0 shows whether the job inherits it.
+  std::string saved_adj = trim(read_file("/proc/self/oom_score_adj"));
+  int saved_nice = ::getpriority(PRIO_PROCESS, 0);
+  if (!write_kernel_file("/proc/self/oom_score_adj", "-900")) {
+    ASSERT_TRUE(write_kernel_file("/proc/self/oom_score_adj", "500"));
+  }
+  ASSERT_NE(trim(read_file("/proc/self/oom_score_adj")), "0");
+  ASSERT_EQ(::setpriority(PRIO_PROCESS, 0, -5), 0) << "needs CAP_SYS_NICE";
+  auto req = request("unshielded", {"sh", "-c", "cat /proc/self/oom_score_adj; nice"});
+  std::string log = run(req);
+  EXPECT_TRUE(write_kernel_file("/proc/self/oom_score_adj", saved_adj));
+  ::setpriority(PRIO_PROCESS, 0, saved_nice);
+  EXPECT_EQ(log, "0\n0\n");
 }
 
 TEST_P(JobSpawnerTest, KillJobCgroupKillsForkedGrandchildren) {
