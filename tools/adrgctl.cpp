@@ -3,6 +3,7 @@
 //   adrgctl [--socket PATH | --url URL] [--token T] status [--json]
 //   adrgctl trigger media_start|media_stop|tier3_pause|tier3_resume
 //   adrgctl events                  # follow the decision stream, one JSON object per line
+//   adrgctl run|jobs|inspect|wait|logs|kill|remove ...   # governed jobs (adrgctl/job_commands.h)
 //
 // Default target: the unix socket /run/adrg/adrg.sock when it exists (file mode is the access
 // control there, so no token is needed), else http://127.0.0.1:8765. The token may come from the
@@ -27,150 +28,27 @@
 #include <utility>
 #include <vector>
 
+#include "tools/adrgctl/client.h"
+#include "tools/adrgctl/job_commands.h"
+#include "tools/adrgctl/render.h"
+
 namespace {
 
 constexpr const char* kDefaultSocket = "/run/adrg/adrg.sock";
 constexpr const char* kDefaultUrl = "http://127.0.0.1:8765";
-constexpr int kExitServerError = 1;
-constexpr int kExitTransport = 2;
 
-struct Target {
-  std::string socket;
-  std::string url;
-  std::string token;
-
-  std::string describe() const { return socket.empty() ? url : "unix:" + socket; }
-};
-
-struct Reply {
-  CURLcode code = CURLE_OK;
-  std::string curl_error;
-  long status = 0;
-  std::string body;
-};
-
-struct Request {
-  std::string method = "GET";
-  std::string path;
-  std::string body;
-  std::string content_type;
-  bool stream = false;
-  // Streaming: every chunk of a 2xx body is handed over instead of kept; false aborts.
-  std::function<bool(std::string_view)> on_chunk;
-};
-
-struct TransferState {
-  CURL* curl = nullptr;
-  Reply* reply = nullptr;
-  const Request* request = nullptr;
-};
-
-std::size_t on_write(char* data, std::size_t size, std::size_t count, void* user) {
-  auto* state = static_cast<TransferState*>(user);
-  std::size_t bytes = size * count;
-  long status = 0;
-  curl_easy_getinfo(state->curl, CURLINFO_RESPONSE_CODE, &status);
-  if (state->request->on_chunk && status >= 200 && status < 300) {
-    return state->request->on_chunk(std::string_view(data, bytes)) ? bytes : 0;
-  }
-  state->reply->body.append(data, bytes);
-  return bytes;
-}
-
-Reply perform(const Target& target, const Request& request) {
-  Reply reply;
-  CURL* curl = curl_easy_init();
-  if (curl == nullptr) {
-    reply.code = CURLE_FAILED_INIT;
-    reply.curl_error = "curl_easy_init failed";
-    return reply;
-  }
-  std::string url;
-  if (!target.socket.empty()) {
-    curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, target.socket.c_str());
-    url = "http://localhost" + request.path;
-  } else {
-    std::string base = target.url;
-    while (!base.empty() && base.back() == '/') base.pop_back();
-    url = base + request.path;
-  }
-  char error_buffer[CURL_ERROR_SIZE] = {};
-  curl_slist* headers = nullptr;
-  std::string authorization = "Authorization: Bearer " + target.token;
-  if (!target.token.empty()) headers = curl_slist_append(headers, authorization.c_str());
-  std::string content_type = "Content-Type: " + request.content_type;
-  if (!request.content_type.empty()) headers = curl_slist_append(headers, content_type.c_str());
-  if (request.stream) headers = curl_slist_append(headers, "Accept: text/event-stream");
-
-  TransferState state{curl, &reply, &request};
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &on_write);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &state);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 5L);
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, "adrgctl/" ADRG_VERSION);
-  if (!request.stream) curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
-  if (request.method == "POST") {
-    curl_easy_setopt(curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.c_str());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(request.body.size()));
-  }
-  reply.code = curl_easy_perform(curl);
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.status);
-  if (reply.code != CURLE_OK) {
-    reply.curl_error = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(reply.code);
-  }
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
-  return reply;
-}
-
-// The server's {"error":"..."} message, or the raw body when it is not that shape.
-std::string server_message(const std::string& body) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element document;
-  std::string_view message;
-  if (parser.parse(simdjson::padded_string(body)).get(document) == simdjson::SUCCESS &&
-      document["error"].get(message) == simdjson::SUCCESS) {
-    return std::string(message);
-  }
-  std::string trimmed = body;
-  while (!trimmed.empty() && (trimmed.back() == '\n' || trimmed.back() == '\r')) trimmed.pop_back();
-  return trimmed.empty() ? "(empty body)" : trimmed;
-}
-
-// Prints what went wrong and returns the exit code; 0 when the reply is a success.
-int check(const Target& target, const Reply& reply) {
-  if (reply.code != CURLE_OK && reply.status == 0) {
-    std::cerr << "adrgctl: cannot reach adrg at " << target.describe() << ": " << reply.curl_error
-              << "\n";
-    return kExitTransport;
-  }
-  if (reply.status < 200 || reply.status >= 300) {
-    std::cerr << "adrgctl: HTTP " << reply.status << ": " << server_message(reply.body) << "\n";
-    return kExitServerError;
-  }
-  if (reply.code != CURLE_OK) {
-    std::cerr << "adrgctl: transfer from " << target.describe() << " failed: " << reply.curl_error
-              << "\n";
-    return kExitTransport;
-  }
-  return 0;
-}
+using adrg::ctl::check;
+using adrg::ctl::format_number;
+using adrg::ctl::kExitTransport;
+using adrg::ctl::perform;
+using adrg::ctl::print_table;
+using adrg::ctl::Reply;
+using adrg::ctl::Request;
+using adrg::ctl::scalar;
+using adrg::ctl::Target;
+using adrg::ctl::wrap;
 
 // ---- status rendering ----------------------------------------------------------------------
-
-std::string format_number(double value) {
-  char buffer[32];
-  if (value == std::floor(value) && std::fabs(value) < 1e15) {
-    std::snprintf(buffer, sizeof(buffer), "%.0f", value);
-  } else {
-    std::snprintf(buffer, sizeof(buffer), "%.1f", value);
-  }
-  return buffer;
-}
 
 std::string format_uptime(double seconds) {
   if (seconds < 0) return "-";
@@ -185,32 +63,6 @@ std::string format_uptime(double seconds) {
     std::snprintf(buffer, sizeof(buffer), "%lldm %llds", minutes, total % 60);
   }
   return buffer;
-}
-
-simdjson::simdjson_result<simdjson::dom::element> wrap(simdjson::dom::element element) {
-  return simdjson::simdjson_result<simdjson::dom::element>(std::move(element));
-}
-
-// Any JSON scalar as short text; "-" for null or absent.
-std::string scalar(simdjson::simdjson_result<simdjson::dom::element> result) {
-  simdjson::dom::element value;
-  if (result.get(value) != simdjson::SUCCESS) return "-";
-  switch (value.type()) {
-    case simdjson::dom::element_type::STRING:
-      return std::string(std::string_view(value));
-    case simdjson::dom::element_type::INT64:
-      return std::to_string(int64_t(value));
-    case simdjson::dom::element_type::UINT64:
-      return std::to_string(uint64_t(value));
-    case simdjson::dom::element_type::DOUBLE:
-      return format_number(double(value));
-    case simdjson::dom::element_type::BOOL:
-      return bool(value) ? "yes" : "no";
-    case simdjson::dom::element_type::NULL_VALUE:
-      return "-";
-    default:
-      return simdjson::minify(value);
-  }
 }
 
 std::optional<double> number(simdjson::simdjson_result<simdjson::dom::element> result) {
@@ -271,22 +123,6 @@ std::string thermal_text(simdjson::dom::element status) {
     stage += buffer;
   }
   return stage;
-}
-
-void print_table(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<std::size_t> widths;
-  for (const auto& row : rows) {
-    widths.resize(std::max(widths.size(), row.size()));
-    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 2, ' ');
-    }
-    std::cout << line << "\n";
-  }
 }
 
 int render_status(const std::string& body) {
@@ -483,6 +319,8 @@ int main(int argc, char** argv) {
   trigger->add_option("event", event, "media_start | media_stop | tier3_pause | tier3_resume")
       ->required();
   auto* events = app.add_subcommand("events", "follow decision events (one JSON per line)");
+  adrg::ctl::JobCommands jobs;
+  adrg::ctl::add_job_commands(app, jobs);
 
   CLI11_PARSE(app, argc, argv);
 
@@ -501,6 +339,8 @@ int main(int argc, char** argv) {
     rc = cmd_trigger(target, event);
   } else if (events->parsed()) {
     rc = cmd_events(target);
+  } else {
+    rc = adrg::ctl::run_job_command(target, jobs).value_or(0);
   }
   curl_global_cleanup();
   return rc;
