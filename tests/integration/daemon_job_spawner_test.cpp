@@ -41,19 +41,6 @@ std::vector<std::string> procs_of(const std::string& cgroup_dir) {
   return out;
 }
 
-// Removes a cgroup subtree bottom-up (cgroupfs refuses unlink; rmdir of empty cgroups only).
-void remove_cgroup_tree(const std::string& dir) {
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    if (entry.is_directory(ec)) remove_cgroup_tree(entry.path().string());
-  }
-  if (!procs_of(dir).empty()) {
-    (void)kill_job_cgroup(dir);
-    wait_until([&] { return procs_of(dir).empty(); }, seconds(5));
-  }
-  ::rmdir(dir.c_str());
-}
-
 class JobSpawnerTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
@@ -71,7 +58,7 @@ class JobSpawnerTest : public ::testing::TestWithParam<bool> {
     set_spawn_force_fallback_for_testing(false);
     for (int fd : pidfds_) ::close(fd);
     if (parent_.empty()) return;
-    remove_cgroup_tree(parent_);
+    testing::remove_cgroup_tree(parent_);
     EXPECT_FALSE(std::filesystem::exists(parent_)) << parent_;
   }
 
@@ -393,7 +380,7 @@ TEST(JobCgroupKernel, LimitsNeedTheMemoryController) {
     EXPECT_NE(text.find("/cgroup.controllers"), std::string::npos) << text;
     EXPECT_FALSE(std::filesystem::exists(parent + "/jobs/limited"));
   }
-  remove_cgroup_tree(parent);
+  testing::remove_cgroup_tree(parent);
   EXPECT_FALSE(std::filesystem::exists(parent));
 }
 

@@ -3,7 +3,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "core/fs.h"
+#include "tests/support/wait.h"
 
 namespace adrg::testing {
 
@@ -22,6 +25,22 @@ std::string find_freezable_cgroup2() {
 bool cgroup_frozen(const std::string& cgroup_dir) {
   auto events = read_text_file(cgroup_dir + "/cgroup.events");
   return events && events->find("frozen 1") != std::string::npos;
+}
+
+void remove_cgroup_tree(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (entry.is_directory(ec)) remove_cgroup_tree(entry.path().string());
+  }
+  auto empty = [&] {
+    auto procs = read_text_file(dir + "/cgroup.procs");
+    return !procs || trim(*procs).empty();
+  };
+  if (!empty()) {
+    (void)write_kernel_file(dir + "/cgroup.kill", "1");
+    wait_until(empty);
+  }
+  ::rmdir(dir.c_str());
 }
 
 }  // namespace adrg::testing

@@ -13,4 +13,8 @@ std::string find_freezable_cgroup2();
 // True when the cgroup's cgroup.events says "frozen 1", as the kernel reports a completed freeze.
 bool cgroup_frozen(const std::string& cgroup_dir);
 
+// Removes a test's cgroup subtree bottom-up: kills what still runs in each cgroup (cgroup.kill),
+// waits until it is empty, rmdirs it (cgroupfs refuses unlink, and rmdir while populated).
+void remove_cgroup_tree(const std::string& dir);
+
 }  // namespace adrg::testing
