@@ -2,8 +2,6 @@
 
 #include <grp.h>
 #include <pwd.h>
-#include <spdlog/spdlog.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -38,18 +36,7 @@ Result<std::string> KernelJobHost::create_cgroup(const std::string& jobs_root,
 }
 
 Result<SpawnedProcess> KernelJobHost::spawn(const SpawnRequest& request) {
-  auto spawned = spawn_in_cgroup(request);
-  if (!spawned) return spawned;
-  // adrg.service runs the daemon at Nice=-5 and OOMScoreAdjust=-900, which the child inherits;
-  // a job must neither outrank the services nor be shielded from the OOM killer. Stopgap from
-  // the parent until the spawner resets both in the child before exec (a process the job forks
-  // in its first instants keeps the daemon's values).
-  std::string pid = std::to_string(spawned->pid);
-  if (::setpriority(PRIO_PROCESS, static_cast<id_t>(spawned->pid), 0) != 0 ||
-      !write_kernel_file("/proc/" + pid + "/oom_score_adj", "0")) {
-    spdlog::warn("job pid {}: nice / oom_score_adj not reset to 0", pid);
-  }
-  return spawned;
+  return spawn_in_cgroup(request);  // resets nice and oom_score_adj in the child before exec
 }
 
 std::vector<gid_t> KernelJobHost::supplementary_groups(uid_t uid, gid_t gid) {
