@@ -30,6 +30,14 @@ case "$mode" in
   test)
     install_missing "${build_packages[@]}" "${test_packages[@]}"
     "$here/tools/start-test-peers.sh"
+    # The e2e VM images (Debian kernel, initramfs, debootstrap root for the systemd runs) are built
+    # before ctest, so a cold download on a fresh machine never counts against a test's timeout.
+    # 77 = QEMU, the kernel or debootstrap cannot be had: the e2e tests then skip loudly.
+    for script in build-image.sh build-rootfs.sh; do
+      status=0
+      "$here/tests/e2e/vm/$script" || status=$?
+      [ "$status" -eq 0 ] || [ "$status" -eq 77 ] || exit "$status"
+    done
     build "$here/build-asan" -DCMAKE_BUILD_TYPE=Debug -DADRG_SANITIZE=ON
     cd "$here/build-asan"
     # detect_leaks: the sanitizer runtime also checks for leaks at exit.

@@ -28,23 +28,9 @@ const std::string kUnit = ADRG_SOURCE_DIR "/integrations/systemd/adrg.service";
 constexpr std::chrono::seconds kRootfsBuildTimeout(570);
 constexpr int kVmTimeoutSeconds = 540;
 
-// build-image.sh (kernel + initramfs) and build-rootfs.sh (the Debian root), skipping loudly
-// when either cannot be had here.
-void build_images() {
-  for (const char* script : {"build-image.sh", "build-rootfs.sh"}) {
-    auto r = run_vm_script(script, kRootfsBuildTimeout);
-    if (r.exit_code == kVmUnavailable) {
-      GTEST_SKIP() << "SKIPPED LOUDLY: " << script
-                   << " cannot get QEMU, the kernel or debootstrap here:\n"
-                   << r.output;
-    }
-    ASSERT_EQ(r.exit_code, 0) << script << "\n" << r.output;
-  }
-}
-
 TEST(DaemonSystemdVm, RootfsBuildsWithDebootstrap) {
   if (::geteuid() != 0) GTEST_SKIP() << "SKIPPED LOUDLY: debootstrap needs root";
-  build_images();
+  build_systemd_vm_images(kRootfsBuildTimeout);
   if (IsSkipped() || HasFatalFailure()) return;
   EXPECT_EQ(::access((vm_cache_dir() + "/rootfs.img").c_str(), R_OK), 0);
 }
@@ -52,7 +38,7 @@ TEST(DaemonSystemdVm, RootfsBuildsWithDebootstrap) {
 TEST(DaemonSystemdVm, ShippedUnitUnderRealSystemd) {
   if (::geteuid() != 0) GTEST_SKIP() << "SKIPPED LOUDLY: debootstrap and QEMU setup need root";
   ASSERT_EQ(::access(kAdrg.c_str(), X_OK), 0) << kAdrg << " not built";
-  build_images();  // cached by the test above: seconds
+  build_systemd_vm_images(kRootfsBuildTimeout);  // cached by the test above: seconds
   if (IsSkipped() || HasFatalFailure()) return;
 
   TempDir work;

@@ -25,6 +25,18 @@ CommandResult run_vm_script(const std::string& script_and_args, std::chrono::sec
       "E2E_CACHE=" + vm_cache_dir() + " " + env + " " + kVmDir + "/" + script_and_args, timeout);
 }
 
+void build_systemd_vm_images(std::chrono::seconds timeout) {
+  for (const char* script : {"build-image.sh", "build-rootfs.sh"}) {
+    auto r = run_vm_script(script, timeout);
+    if (r.exit_code == kVmUnavailable) {
+      GTEST_SKIP() << "SKIPPED LOUDLY: " << script
+                   << " cannot get QEMU, the kernel or debootstrap here:\n"
+                   << r.output;
+    }
+    ASSERT_EQ(r.exit_code, 0) << script << "\n" << r.output;
+  }
+}
+
 VmRun run_vm(const std::string& run_vm_args, const std::string& work_dir,
              const std::string& adrg_binary, int timeout_seconds) {
   VmRun run;

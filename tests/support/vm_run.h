@@ -21,6 +21,12 @@ std::string vm_cache_dir();
 CommandResult run_vm_script(const std::string& script_and_args, std::chrono::seconds timeout,
                             const std::string& env = "");
 
+// build-image.sh (kernel + initramfs) then build-rootfs.sh (the Debian root for --systemd runs),
+// each bounded by `timeout`: GTEST_SKIPs loudly when QEMU, the kernel or debootstrap cannot be
+// had here, fails the test when a build fails. Callers return when IsSkipped() ||
+// HasFatalFailure().
+void build_systemd_vm_images(std::chrono::seconds timeout);
+
 struct VmRun {
   int exit_code = -1;  // run-vm.sh: 0 pass, 1 a check failed, 2 no verdict
   long long seconds = 0;
