@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The two README commands live here:
 #   tools/dev.sh run    install what is missing, build, run adrg on the bundled default config
-#   tools/dev.sh test   install what is missing, build with ASan+UBSan, run every test via ctest
+#   tools/dev.sh test   install what is missing, build with ASan+UBSan, run every test via ctest,
+#                       then the arm64 unit tests under qemu-user (tools/cross-arm64.sh)
 # Works as root on a fresh Debian bookworm machine (uses sudo when not root).
 set -euo pipefail
 
@@ -42,7 +43,15 @@ case "$mode" in
     cd "$here/build-asan"
     # detect_leaks: the sanitizer runtime also checks for leaks at exit.
     export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1"
-    exec ctest --output-on-failure --timeout 600 "$@"
+    status=0
+    ctest --output-on-failure --timeout 600 "$@" || status=$?
+    # The full run also proves arm64 (Raspberry Pi 5): unit tests cross-built and run under
+    # qemu-user, and the arm64 .deb. With extra ctest arguments only the native selection runs.
+    if [ $# -eq 0 ]; then
+      "$here/tools/cross-arm64.sh" test || status=1
+      "$here/tools/cross-arm64.sh" deb || status=1
+    fi
+    exit "$status"
     ;;
   *)
     echo "usage: tools/dev.sh run|test [extra args for adrg or ctest]" >&2

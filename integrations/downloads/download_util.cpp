@@ -40,7 +40,7 @@ std::string session_cookie(const HttpResponse& response) {
   for (const auto& [name, value] : response.headers) {
     if (name.size() != 10) continue;
     std::string lowered;
-    for (char c : name) lowered.push_back(static_cast<char>(std::tolower(c)));
+    for (unsigned char c : name) lowered.push_back(static_cast<char>(std::tolower(c)));
     if (lowered != "set-cookie") continue;
     std::string_view v = value;
     cookie = trim(v.substr(0, v.find(';')));

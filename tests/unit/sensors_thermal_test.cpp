@@ -1,5 +1,6 @@
 // parse_millidegrees; read_max_temperature over fake sysfs trees (several zones, unreadable and
-// implausible zones, hwmon fallback, nothing present); ThermalSensor on a real reactor timer.
+// implausible zones, hwmon fallback, the Raspberry Pi 5's cpu-thermal zone, nothing present);
+// ThermalSensor on a real reactor timer.
 #include <gtest/gtest.h>
 
 #include <cerrno>
@@ -46,6 +47,26 @@ TEST(ReadMaxTemperatureTest, FallsBackToHwmon) {
   auto r = read_max_temperature(dir.path() + "/thermal", dir.path() + "/hwmon");
   ASSERT_TRUE(r.ok()) << r.error().describe();
   EXPECT_DOUBLE_EQ(*r, 63.0);
+}
+
+// The Raspberry Pi 5's layout (Raspberry Pi OS Bookworm): one zone, thermal_zone0 of type
+// "cpu-thermal" (the BCM2712 SoC sensor); the fan is cooling_device0 ("pwm-fan"); hwmon mirrors
+// the SoC sensor as "cpu_thermal" and adds the RP1 I/O chip ("rp1_adc"). Zones are read by
+// name, never by type, so cpu-thermal counts like x86_pkg_temp or acpitz.
+TEST(ReadMaxTemperatureTest, RaspberryPi5CpuThermalZone) {
+  testing::TempDir dir;
+  dir.write("thermal/thermal_zone0/type", "cpu-thermal\n");
+  dir.write("thermal/thermal_zone0/temp", "61850\n");
+  dir.write("thermal/thermal_zone0/trip_point_0_temp", "110000\n");
+  dir.write("thermal/cooling_device0/type", "pwm-fan\n");
+  dir.write("thermal/cooling_device0/cur_state", "2\n");
+  dir.write("hwmon/hwmon0/name", "cpu_thermal\n");
+  dir.write("hwmon/hwmon0/temp1_input", "61850\n");
+  dir.write("hwmon/hwmon1/name", "rp1_adc\n");
+  dir.write("hwmon/hwmon1/temp1_input", "70000\n");  // ignored: the zone was readable
+  auto r = read_max_temperature(dir.path() + "/thermal", dir.path() + "/hwmon");
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_DOUBLE_EQ(*r, 61.85);
 }
 
 TEST(ReadMaxTemperatureTest, NothingPresentIsENOENT) {

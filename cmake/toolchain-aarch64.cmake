@@ -1,0 +1,33 @@
+# Cross build for arm64 (Raspberry Pi 5) with Debian's aarch64 toolchain and multiarch -dev
+# packages (dpkg --add-architecture arm64; tools/cross-arm64.sh installs both):
+#   cmake -S . -B build-arm64 -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-aarch64.cmake
+# Tests run under qemu-user: CMAKE_CROSSCOMPILING_EMULATOR makes ctest (and gtest's test
+# discovery) start every test binary through qemu-aarch64 with the arm64 libraries.
+set(CMAKE_SYSTEM_NAME Linux)
+set(CMAKE_SYSTEM_PROCESSOR aarch64)
+set(ADRG_TRIPLET aarch64-linux-gnu)
+
+set(CMAKE_C_COMPILER ${ADRG_TRIPLET}-gcc)
+set(CMAKE_CXX_COMPILER ${ADRG_TRIPLET}-g++)
+set(CMAKE_LIBRARY_ARCHITECTURE ${ADRG_TRIPLET})
+
+# Headers and libraries come from the multiarch paths of the host root (/usr/include,
+# /usr/lib/aarch64-linux-gnu), programs from the build machine. The overlay holds the arm64
+# -dev packages that cannot be co-installed with their amd64 twins (yaml-cpp, simdjson; see
+# tools/cross-arm64.sh), searched first.
+if(NOT ADRG_ARM64_OVERLAY)
+  set(ADRG_ARM64_OVERLAY /var/cache/adrg-arm64/overlay)
+endif()
+set(CMAKE_FIND_ROOT_PATH ${ADRG_ARM64_OVERLAY} /usr/${ADRG_TRIPLET})
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY BOTH)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE BOTH)
+set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE BOTH)
+
+# pkg-config must see only arm64 .pc files (liburing, libsystemd, libmicrohttpd).
+set(ENV{PKG_CONFIG_LIBDIR} /usr/lib/${ADRG_TRIPLET}/pkgconfig:/usr/share/pkgconfig)
+set(ENV{PKG_CONFIG_PATH} "")
+
+# -L: where qemu finds the arm64 dynamic loader; the multiarch libraries are found by that
+# loader through /usr/lib/aarch64-linux-gnu as on a real arm64 Debian.
+set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64;-L;/usr/${ADRG_TRIPLET})
