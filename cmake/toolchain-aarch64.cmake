@@ -28,6 +28,9 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE BOTH)
 set(ENV{PKG_CONFIG_LIBDIR} /usr/lib/${ADRG_TRIPLET}/pkgconfig:/usr/share/pkgconfig)
 set(ENV{PKG_CONFIG_PATH} "")
 
-# -L: where qemu finds the arm64 dynamic loader; the multiarch libraries are found by that
-# loader through /usr/lib/aarch64-linux-gnu as on a real arm64 Debian.
-set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64;-L;/usr/${ADRG_TRIPLET})
+# -L /: the dynamic loader is libc6:arm64's /lib/ld-linux-aarch64.so.1, the same build as the
+# multiarch libc.so.6 it loads, as on a real arm64 Debian. Not -L /usr/aarch64-linux-gnu: that
+# loader comes from libc6-arm64-cross (2.36-8cross1) while libc.so.6 is still found in
+# /lib/aarch64-linux-gnu (2.36-9+deb12u*), and with that mismatched pair the first
+# pthread_create spins forever.
+set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64;-L;/)

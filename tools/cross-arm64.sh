@@ -22,7 +22,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
 host_packages=(g++-aarch64-linux-gnu qemu-user cmake make pkg-config libcli11-dev dpkg-dev file)
-arm64_dev=(liburing-dev libcurl4-openssl-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
+arm64_dev=(libc6 liburing-dev libcurl4-openssl-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
   libsystemd-dev libmicrohttpd-dev)
 overlay_dev=(libyaml-cpp-dev libsimdjson-dev)
 
