@@ -99,6 +99,7 @@ build() {
   # RelWithDebInfo: what the .deb ships, and -O2 keeps the qemu-emulated test run short.
   cmake -S "$here" -B "$build_dir" -DCMAKE_TOOLCHAIN_FILE="$here/cmake/toolchain-aarch64.cmake" \
     -DADRG_ARM64_OVERLAY="$overlay" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DADRG_BUILD_TESTS=ON \
+    -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON \
     >/dev/null
   # Only what the unit tests and the package need (integration/e2e tests run natively).
   # shellcheck disable=SC2046
@@ -120,6 +121,9 @@ case "$mode" in
     ;;
   deb)
     build
+    # DEB_HOST_ARCH: dpkg-shlibdeps resolves the NEEDED libraries as arm64 ones. cpack does not
+    # build "all" first (CMAKE_SKIP_INSTALL_ALL_DEPENDENCY): it packages what build made.
+    rm -f "$build_dir"/adrg_*.deb
     (cd "$build_dir" && DEB_HOST_ARCH=arm64 cpack -G DEB >/dev/null)
     "$here/tools/deb-check.sh" "$build_dir"/adrg_*_arm64.deb arm64
     ;;

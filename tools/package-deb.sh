@@ -15,7 +15,9 @@ for arg in "$@"; do
   esac
 done
 
-cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DADRG_BUILD_TESTS=OFF >/dev/null
+# SKIP_INSTALL_ALL_DEPENDENCY: cpack packages what was just built instead of building "all".
+cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DADRG_BUILD_TESTS=OFF \
+  -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON >/dev/null
 cmake --build "$build_dir" -j"$(nproc)" --target adrg adrgctl
 rm -f "$build_dir"/adrg_*.deb
 (cd "$build_dir" && cpack -G DEB >/dev/null)
