@@ -128,7 +128,10 @@ if [ "$install" = "--install" ]; then
     /etc/apt/sources.list /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1)" || true
   mirror="${mirror:-http://deb.debian.org/debian}"
   tarball="$cache/bookworm-minbase.tar"
-  mkdir -p "$cache/archives/partial"
+  # The .debs are shared with the e2e VM root and the Docker base image (same minbase superset):
+  # on a fresh CI machine only the first of the three debootstraps downloads anything.
+  debs="${E2E_CACHE:-/var/cache/adrg-e2e}/debootstrap-debs"
+  mkdir -p "$debs/partial" "$cache/archives/partial"
   if [ ! -f "$tarball" ]; then
     command -v debootstrap >/dev/null || {
       apt-get update -qq
@@ -136,7 +139,7 @@ if [ "$install" = "--install" ]; then
     }
     echo "debootstrap --variant=minbase bookworm ($mirror), cached in $tarball"
     rm -rf "$cache/rootfs.tmp"
-    debootstrap --variant=minbase --cache-dir="$cache/archives" bookworm "$cache/rootfs.tmp" \
+    debootstrap --variant=minbase --cache-dir="$debs" bookworm "$cache/rootfs.tmp" \
       "$mirror" >"$cache/debootstrap.log" 2>&1 || {
       tail -20 "$cache/debootstrap.log"
       exit 1
