@@ -27,7 +27,8 @@ struct GeneralConfig {
   int log_backup_count = 3;
   HttpServerConfig http_server;
   // adrg extensions: every kernel and daemon path is injectable.
-  std::string journal_file = "/var/lib/adrg/journal.json";
+  // /run: the overrides it records die with the kernel, and so does the journal (see Journal).
+  std::string journal_file = "/run/adrg/journal.json";
   std::string cgroup_root = "/sys/fs/cgroup";
   std::string proc_root = "/proc";
   std::string thermal_root = "/sys/class/thermal";
@@ -43,9 +44,9 @@ struct GeneralConfig {
 struct TierConfig {
   int id = 0;
   std::string name;
-  std::vector<std::string> containers;  // glob patterns, e.g. "tdarr*"
-  std::optional<int> cpu_weight;        // cgroup v2 cpu.weight, 1..10000
-  std::optional<int> io_weight;         // cgroup v2 io.weight, 1..10000
+  std::vector<std::string> containers;       // glob patterns, e.g. "tdarr*"
+  std::optional<int> cpu_weight;             // cgroup v2 cpu.weight, 1..10000
+  std::optional<int> io_weight;              // cgroup v2 io.weight, 1..10000
   std::optional<std::uint64_t> memory_high;  // bytes ("1.5G" in YAML)
   std::optional<std::uint64_t> memory_max;   // bytes
 };
@@ -64,11 +65,11 @@ struct MediaModeConfig {
   std::string provider = "jellyfin";  // jellyfin | emby | plex | webhook | none
   std::string url = "http://jellyfin:8096";
   std::string api_key;
-  double tier2_cpu_max_percent = 20;          // percent of the whole machine
-  double tier2_io_max_read_mb_per_sec = 10;   // `tier2_io_max_read_mbps` accepted too
-  double tier2_io_max_write_mb_per_sec = 5;   // `tier2_io_max_write_mbps` accepted too
+  double tier2_cpu_max_percent = 20;         // percent of the whole machine
+  double tier2_io_max_read_mb_per_sec = 10;  // `tier2_io_max_read_mbps` accepted too
+  double tier2_io_max_write_mb_per_sec = 5;  // `tier2_io_max_write_mbps` accepted too
   double cooldown_seconds = 60;
-  double poll_interval_seconds = 5;  // adrg extension
+  double poll_interval_seconds = 5;    // adrg extension
   bool count_paused_sessions = false;  // adrg extension: ADRG counted only playing sessions
   DownloadThrottleConfig download_throttle;
 };
@@ -114,10 +115,9 @@ struct IoPressureConfig {
 };
 
 struct NotificationsConfig {
-  std::vector<std::string> notify_on = {"daemon_start",         "daemon_stop",
-                                        "media_mode_activated", "media_mode_deactivated",
-                                        "thermal_stage1",       "thermal_stage2",
-                                        "memory_critical_restart", "memory_emergency_restart"};
+  std::vector<std::string> notify_on = {
+      "daemon_start",   "daemon_stop",    "media_mode_activated",    "media_mode_deactivated",
+      "thermal_stage1", "thermal_stage2", "memory_critical_restart", "memory_emergency_restart"};
   std::string discord_webhook_url;
   std::string ntfy_url;
   std::string ntfy_token;
@@ -141,9 +141,9 @@ struct JobsConfig {
   bool enabled = true;
   // Outside adrg.service's own cgroup, so stopping or restarting adrg never kills a job.
   std::string cgroup_root = "/sys/fs/cgroup/adrg.slice/jobs";
-  std::string state_dir = "/var/lib/adrg/jobs";  // ID.json (the job record) and ID.log
-  int max_jobs = 16;                             // queued + running at once; more are refused
-  int retain_finished = 100;                     // finished jobs kept listed (newest first)
+  std::string state_dir = "/var/lib/adrg/jobs";      // ID.json (the job record) and ID.log
+  int max_jobs = 16;                                 // queued + running at once; more are refused
+  int retain_finished = 100;                         // finished jobs kept listed (newest first)
   double retain_finished_seconds = 7 * 24 * 3600.0;  // ... and for at most this long
   JobAdmissionConfig admission;
 };

@@ -1,4 +1,4 @@
-// Work that may block (memory.high writes reclaim synchronously; fsync of the journal) runs on
+// Work that may block (memory.high writes reclaim synchronously; journal saves) runs on
 // one worker thread; its completion is posted back to the reactor thread, so the loop itself
 // never blocks on the kernel.
 #pragma once

@@ -82,17 +82,29 @@ Status write_kernel_file(const std::string& path, std::string_view content) {
   return {};
 }
 
-Status write_file_atomic(const std::string& path, std::string_view content, int mode) {
+namespace {
+Status replace_via_temp(const std::string& path, std::string_view content, int mode, bool sync) {
   std::string tmp = path + ".tmp";
   FdCloser fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
   if (fd.get() < 0) return Error::from_errno("open " + tmp);
   if (auto st = write_all(fd.get(), content, tmp); !st) return st;
-  if (::fsync(fd.get()) != 0) return Error::from_errno("fsync " + tmp);
+  if (sync && ::fsync(fd.get()) != 0) return Error::from_errno("fsync " + tmp);
   if (::close(fd.release()) != 0) return Error::from_errno("close " + tmp);
   if (::rename(tmp.c_str(), path.c_str()) != 0) return Error::from_errno("rename " + tmp);
-  FdCloser dir(::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir.get() >= 0) ::fsync(dir.get());  // best effort: the rename itself is already atomic
+  if (sync) {
+    FdCloser dir(::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dir.get() >= 0) ::fsync(dir.get());  // best effort: the rename itself is already atomic
+  }
   return {};
+}
+}  // namespace
+
+Status write_file_atomic(const std::string& path, std::string_view content, int mode) {
+  return replace_via_temp(path, content, mode, /*sync=*/true);
+}
+
+Status replace_file(const std::string& path, std::string_view content, int mode) {
+  return replace_via_temp(path, content, mode, /*sync=*/false);
 }
 
 Status make_directories(const std::string& path, int mode) {

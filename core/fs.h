@@ -16,6 +16,10 @@ Status write_kernel_file(const std::string& path, std::string_view content);
 // Durable replace: write path.tmp, fsync it, rename over path, fsync the directory. A crash at
 // any point leaves either the old or the new content, never a torn file.
 Status write_file_atomic(const std::string& path, std::string_view content, int mode = 0600);
+// The same replace without the fsyncs: still never torn for readers or after adrg itself
+// crashes (the page cache outlives the process), but a kernel crash or power loss may keep the
+// old content or lose the file. For state that dies with the kernel anyway.
+Status replace_file(const std::string& path, std::string_view content, int mode = 0600);
 // mkdir -p.
 Status make_directories(const std::string& path, int mode = 0755);
 // "a/b/" + "c" without doubling or dropping the slash.

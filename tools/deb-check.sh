@@ -195,8 +195,10 @@ if [ "$install" = "--install" ]; then
     '! [ -e "$1/usr/sbin/adrg" ] && ! [ -e "$1/usr/bin/adrgctl" ] &&
      ! [ -e "$1/usr/lib/systemd/system/adrg.service" ]' _ "$root"
   check "dpkg -r kept the conffiles" [ -f "$root/etc/adrg/config.yaml" ]
-  mkdir -p "$root/var/lib/adrg" "$root/var/log/adrg"
-  echo '{}' >"$root/var/lib/adrg/journal.json"  # what a running service leaves behind
+  mkdir -p "$root/var/lib/adrg/jobs" "$root/var/log/adrg"
+  # What a running service leaves behind: a job record, the download client's limit journal.
+  echo '{}' >"$root/var/lib/adrg/jobs/backup.json"
+  echo '{}' >"$root/var/lib/adrg/download-throttle.json"
   check "dpkg --purge adrg" in_root dpkg --purge adrg
   check "purge left nothing (/etc/adrg, /var/lib/adrg, /var/log/adrg, enable symlink)" bash -c \
     '! [ -e "$1/etc/adrg" ] && ! [ -e "$1/var/lib/adrg" ] && ! [ -e "$1/var/log/adrg" ] &&

@@ -255,7 +255,8 @@ Actuator::Actuator(ActuatorOptions options, BlockingExecutor* executor,
       executor_(executor),
       pauser_(container_pauser),
       journal_mutex_(std::make_shared<std::mutex>()),
-      journal_(std::make_shared<Journal>(options_.journal_path, !options_.dry_run)),
+      journal_(std::make_shared<Journal>(options_.journal_path, !options_.dry_run,
+                                         read_boot_id(options_.proc_root))),
       alive_(std::make_shared<bool>(true)) {
   cpu_count_ = options_.cpu_count > 0 ? options_.cpu_count : detect_cpu_count(options_.sys_root);
   io_devices_ =

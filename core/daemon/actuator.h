@@ -35,7 +35,8 @@ namespace adrg {
 
 struct ActuatorOptions {
   std::string cgroup_root = "/sys/fs/cgroup";
-  std::string journal_path = "/var/lib/adrg/journal.json";
+  std::string journal_path = "/run/adrg/journal.json";
+  std::string proc_root = "/proc";  // where the kernel's boot_id is read (Journal)
   bool dry_run = false;
   int cpu_count = 0;  // 0 = detect from <sys_root>/devices/system/cpu/online
   // "MAJ:MIN" of the disks io.max caps go to; empty = detect_io_devices(sys_root).

@@ -8,7 +8,7 @@ namespace adrg {
 
 Status cleanup_from_journal(const ActuatorOptions& options,
                             const UnpauseContainerFn& unpause_container) {
-  Journal journal(options.journal_path, !options.dry_run);
+  Journal journal(options.journal_path, !options.dry_run, read_boot_id(options.proc_root));
   if (auto st = journal.load(); !st) {
     spdlog::error("cleanup: {}", st.error().describe());
     return st;

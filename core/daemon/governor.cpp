@@ -72,6 +72,7 @@ Status Governor::start() {
   ActuatorOptions actuator_options;
   actuator_options.cgroup_root = config_.general.cgroup_root;
   actuator_options.journal_path = config_.general.journal_file;
+  actuator_options.proc_root = config_.general.proc_root;
   actuator_options.dry_run = options_.dry_run;
   actuator_options.io_devices = config_.io_pressure.devices;
   actuator_options.sys_root = options_.sys_root;

@@ -74,6 +74,10 @@ std::string journal_to_json(const JournalData& data, long long saved_at_unix) {
   append_escaped(out, kFormat);
   out += ",\"version\":" + std::to_string(kVersion);
   out += ",\"saved_at\":" + std::to_string(saved_at_unix);
+  if (!data.boot_id.empty()) {
+    out += ",\"boot_id\":";
+    append_escaped(out, data.boot_id);
+  }
   out += ",\n\"overrides\":[";
   bool first = true;
   for (const auto& [key, entry] : data.overrides) {
@@ -135,6 +139,11 @@ Result<JournalData> parse_journal(std::string_view text) {
                  kVersion);
   }
   JournalData data;
+  if (auto boot = get_string(obj, "boot_id", false); boot) {
+    data.boot_id = std::move(*boot);
+  } else {
+    return boot.error();
+  }
   simdjson::dom::array overrides;
   if (obj["overrides"].get(overrides)) return corrupt("no \"overrides\" array");
   for (simdjson::dom::element el : overrides) {
@@ -181,19 +190,42 @@ Result<JournalData> parse_journal(std::string_view text) {
   return data;
 }
 
-Journal::Journal(std::string path, bool persistent)
-    : path_(std::move(path)), persistent_(persistent) {}
+Journal::Journal(std::string path, bool persistent, std::string boot_id)
+    : path_(std::move(path)), persistent_(persistent), boot_id_(std::move(boot_id)) {
+  data_.boot_id = boot_id_;
+}
+
+std::string read_boot_id(const std::string& proc_root) {
+  auto text = read_text_file(join_path(proc_root, "sys/kernel/random/boot_id"));
+  return text ? std::string(trim(*text)) : std::string();
+}
 
 Status Journal::load() {
   data_ = {};
+  data_.boot_id = boot_id_;
   auto text = read_text_file(path_);
   if (!text) {
     if (text.error().code == std::errc::no_such_file_or_directory) return {};
     return text.error();
   }
   auto parsed = parse_journal(*text);
+  if (parsed && !boot_id_.empty() && !parsed->boot_id.empty() && parsed->boot_id != boot_id_) {
+    std::string aside = path_ + ".previous-boot";
+    std::string where = "left in place (dry-run writes nothing)";
+    if (persistent_) {
+      where = ::rename(path_.c_str(), aside.c_str()) == 0
+                  ? "moved aside to " + aside
+                  : "could not be moved aside (" + Error::from_errno("rename").describe() + ")";
+    }
+    spdlog::warn(
+        "journal {} is from an earlier boot ({}): its {} overrides and {} pauses died with that "
+        "kernel, nothing to restore; {}",
+        path_, parsed->boot_id, parsed->overrides.size(), parsed->pauses.size(), where);
+    return {};
+  }
   if (parsed) {
     data_ = std::move(*parsed);
+    if (data_.boot_id.empty()) data_.boot_id = boot_id_;
     return {};
   }
   // Keep the evidence for a human and start empty: refusing to run would not bring the lost
@@ -228,8 +260,8 @@ Status Journal::save() const {
   if (slash != std::string::npos && slash > 0) {
     if (auto st = make_directories(path_.substr(0, slash), 0700); !st) return st;
   }
-  return write_file_atomic(
-      path_, journal_to_json(data_, static_cast<long long>(std::time(nullptr))), 0600);
+  return replace_file(path_, journal_to_json(data_, static_cast<long long>(std::time(nullptr))),
+                      0600);
 }
 
 const JournalOverride* Journal::find(const JournalKey& key) const {

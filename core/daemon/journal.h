@@ -1,10 +1,17 @@
 // The write-ahead journal of every cgroup override adrg made: the ORIGINAL content of each file
 // (read before adrg first wrote it), what adrg last wrote, and which units adrg paused. It is
-// persisted before the cgroup file changes, so a crash or SIGKILL never loses an original: the
+// saved before the cgroup file changes, so a crash or SIGKILL never loses an original: the
 // next start (or `adrg --cleanup`) restores from it.
 //
+// It only has to outlive adrg, not the kernel: every override and pause it records is kernel
+// state that a reboot discards. So it is saved without fsync (temp + rename: never torn, and
+// the page cache outlives a crashed adrg), lives in /run by default, and carries the kernel's
+// boot_id: a journal from an earlier boot describes nothing that still exists and is set aside
+// at load, never "restored" over the new boot's containers. (A download client's limit does
+// survive a reboot; it has its own, fsynced journal.)
+//
 // On disk it is one JSON object (hand-written, see journal_to_json):
-//   {"format":"adrg-journal","version":1,"saved_at":1700000000,
+//   {"format":"adrg-journal","version":1,"saved_at":1700000000,"boot_id":"<uuid>",
 //    "overrides":[{"unit":"<id>","cgroup":"/sys/fs/cgroup/x","file":"cpu.max","device":"",
 //                  "original":"max 100000\n","written":"40000 100000"}, ...],
 //    "pauses":[{"unit":"<id>","name":"tdarr","cgroup":"/sys/fs/cgroup/x","via":"docker"}, ...]}
@@ -55,6 +62,8 @@ struct JournalData {
   std::map<JournalKey, JournalOverride> overrides;
   // Keyed by (unit id, cgroup dir): a restarted unit with a new cgroup is a new record.
   std::map<std::pair<std::string, std::string>, JournalPause> pauses;
+  // The kernel the entries belong to (/proc/sys/kernel/random/boot_id); "" = not recorded.
+  std::string boot_id;
   bool empty() const { return overrides.empty() && pauses.empty(); }
   bool operator==(const JournalData&) const = default;
 };
@@ -68,14 +77,17 @@ Result<JournalData> parse_journal(std::string_view text);
 class Journal {
  public:
   // persistent=false keeps everything in memory only (dry-run: nothing is written, ever).
-  explicit Journal(std::string path, bool persistent = true);
+  // boot_id: this kernel's (read_boot_id); "" skips the earlier-boot check.
+  explicit Journal(std::string path, bool persistent = true, std::string boot_id = "");
 
   // Reads the file. A missing file is an empty journal. A corrupt one is renamed aside to
   // <path>.corrupt-<YYYYmmddTHHMMSS> (kept for a human), the journal starts empty and the
-  // returned error says what happened and where the file went. A stale <path>.tmp from a crash
-  // inside write_file_atomic is ignored: its rename never happened, so <path> is the truth.
+  // returned error says what happened and where the file went. One saved under another boot_id
+  // is renamed to <path>.previous-boot with a warning, and the journal starts empty (no error:
+  // nothing was lost). A stale <path>.tmp from a crash inside a save is ignored: its rename
+  // never happened, so <path> is the truth.
   Status load();
-  // write_file_atomic of the whole journal (temp + fsync + rename); no-op when not persistent.
+  // replace_file of the whole journal (temp + rename, no fsync); no-op when not persistent.
   Status save() const;
 
   const std::string& path() const { return path_; }
@@ -93,7 +105,11 @@ class Journal {
  private:
   std::string path_;
   bool persistent_;
+  std::string boot_id_;
   JournalData data_;
 };
+
+// The running kernel's boot_id from <proc_root>/sys/kernel/random/boot_id, "" when unreadable.
+std::string read_boot_id(const std::string& proc_root);
 
 }  // namespace adrg

@@ -118,6 +118,7 @@ int run_cleanup(const CliOptions& options) {
   ActuatorOptions actuator_options;
   actuator_options.cgroup_root = config.general.cgroup_root;
   actuator_options.journal_path = config.general.journal_file;
+  actuator_options.proc_root = config.general.proc_root;
   actuator_options.dry_run = options.dry_run;
 
   std::string socket = docker::resolve_socket_path(config.general.docker_socket);

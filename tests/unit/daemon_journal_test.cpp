@@ -206,6 +206,69 @@ TEST(JournalFile, EmptyFileIsCorrupt) {
   EXPECT_EQ(corrupt_files(tmp.path()).size(), 1u);
 }
 
+TEST(JournalText, BootIdRoundTrips) {
+  auto data = sample();
+  data.boot_id = "5d3e1f7a-0c2b-4d8e-9f61-2a7b3c4d5e6f";
+  auto text = journal_to_json(data, 1);
+  EXPECT_NE(text.find("\"boot_id\":\"5d3e1f7a-0c2b-4d8e-9f61-2a7b3c4d5e6f\""), std::string::npos);
+  auto parsed = parse_journal(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().describe();
+  EXPECT_EQ(*parsed, data);
+}
+
+TEST(JournalFile, JournalOfAnEarlierBootIsSetAsideNotRestored) {
+  // After a reboot every override and pause the journal names is gone with the old kernel;
+  // "restoring" them would write stale originals over the new boot's containers.
+  TempDir tmp;
+  std::string path = tmp.path() + "/journal.json";
+  Journal before(path, true, "boot-A");
+  for (auto& [k, v] : sample().overrides) before.put(v);
+  for (auto& [k, v] : sample().pauses) before.put_pause(v);
+  ASSERT_TRUE(before.save().ok());
+  const std::string saved = tmp.read("journal.json");
+  EXPECT_NE(saved.find("\"boot_id\":\"boot-A\""), std::string::npos) << saved;
+
+  Journal same_boot(path, true, "boot-A");  // a restart of adrg: everything is still there
+  ASSERT_TRUE(same_boot.load().ok());
+  EXPECT_EQ(same_boot.data().overrides, sample().overrides);
+  EXPECT_EQ(same_boot.data().pauses, sample().pauses);
+
+  Journal after_reboot(path, true, "boot-B");
+  ASSERT_TRUE(after_reboot.load().ok());  // nothing was lost: not an error
+  EXPECT_TRUE(after_reboot.data().empty());
+  EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_EQ(tmp.read("journal.json.previous-boot"), saved);  // kept for a human
+  after_reboot.put(sample().overrides.begin()->second);
+  ASSERT_TRUE(after_reboot.save().ok());
+  EXPECT_NE(tmp.read("journal.json").find("\"boot_id\":\"boot-B\""), std::string::npos);
+}
+
+TEST(JournalFile, JournalWithoutBootIdIsTrustedAndStampedOnSave) {
+  // Written before journals carried a boot_id, or where none could be read: restoring is the
+  // safe side (the originals may still be needed).
+  TempDir tmp;
+  std::string path = tmp.path() + "/journal.json";
+  tmp.write("journal.json", journal_to_json(sample(), 1));
+  Journal journal(path, true, "boot-C");
+  ASSERT_TRUE(journal.load().ok());
+  EXPECT_EQ(journal.data().overrides, sample().overrides);
+  ASSERT_TRUE(journal.save().ok());
+  EXPECT_NE(tmp.read("journal.json").find("\"boot_id\":\"boot-C\""), std::string::npos);
+  // And an adrg that cannot read its own boot_id checks nothing.
+  Journal unknown(path, true, "");
+  ASSERT_TRUE(unknown.load().ok());
+  EXPECT_EQ(unknown.data().overrides, sample().overrides);
+}
+
+TEST(JournalFile, ReadsTheKernelsBootId) {
+  TempDir proc;
+  EXPECT_EQ(read_boot_id(proc.path()), "");
+  proc.write("sys/kernel/random/boot_id", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\n");
+  EXPECT_EQ(read_boot_id(proc.path()), "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0");
+  // The real one is a 36-character UUID.
+  EXPECT_EQ(read_boot_id("/proc").size(), 36u);
+}
+
 TEST(JournalFile, NotPersistentWritesNothing) {
   TempDir tmp;
   std::string path = tmp.path() + "/sub/journal.json";
