@@ -84,12 +84,15 @@ struct ThermalConfig {
   double poll_interval_seconds = 2;  // adrg extension: timerfd period of the thermal sensor
 };
 
-// A kernel PSI trigger ("some 150000 1000000"): the edge that wakes the governor at once.
+// A kernel PSI trigger ("some 75000 500000"): the edge that wakes the governor at once. The
+// default is the kernel's shortest window: the kernel checks a trigger every window/10 while
+// the resource stalls, so a storm is seen ~75-125 ms after it begins, and the 15 % an edge
+// proves is enough for a rule to act on the edge itself when its threshold is below it.
 struct PsiTriggerConfig {
   bool enabled = true;
   std::string type = "some";  // some | full
-  int stall_ms = 100;
-  int window_ms = 1000;  // rounded up to a multiple of 2000 without CAP_SYS_RESOURCE
+  int stall_ms = 75;
+  int window_ms = 500;  // rounded up to a multiple of 2000 without CAP_SYS_RESOURCE
 };
 
 struct MemoryPressureConfig {
@@ -100,7 +103,7 @@ struct MemoryPressureConfig {
   double restart_cooldown_seconds = 300;
   double memory_high_reduction_factor = 0.75;
   double recovery_hold_seconds = 30;  // adrg extension: squeeze released after calm this long
-  PsiTriggerConfig trigger{true, "some", 150, 1000};  // adrg extension
+  PsiTriggerConfig trigger;           // adrg extension
 };
 
 struct IoPressureConfig {
@@ -111,7 +114,7 @@ struct IoPressureConfig {
   double tier3_io_max_read_mb_per_sec = 5;
   double tier3_io_max_write_mb_per_sec = 2;
   std::vector<std::string> devices;  // adrg extension: "MAJ:MIN"; empty = every physical disk
-  PsiTriggerConfig trigger{true, "some", 150, 1000};  // adrg extension
+  PsiTriggerConfig trigger;          // adrg extension
 };
 
 struct NotificationsConfig {

@@ -56,7 +56,7 @@ struct Snapshot {
   bool io_trigger_fired = false;
   bool memory_trigger_fired = false;
   // When the edge itself (not a follow-up) is what this evaluation reacts to: the stall share
-  // the armed trigger proves (PsiTriggerSpec::proven_percent, e.g. 150 ms in 1 s = 15 %), else
+  // the armed trigger proves (PsiTriggerSpec::proven_percent, e.g. 75 ms in 500 ms = 15 %), else
   // 0. A rule whose threshold is below it may act on the edge without measuring anything.
   double io_trigger_proven_percent = 0;
   double memory_trigger_proven_percent = 0;

@@ -15,7 +15,7 @@
 // on /events; the baseline: its avg10 read over the threshold), which the table says.
 //
 // Each run: io "some avg10" must be calm first (< min(1, THRESHOLD/4), waited for at most 60 s);
-// a fresh adrg (io_pressure.trigger some 150 ms / 1 s, threshold THRESHOLD) governs one tier-3
+// a fresh adrg (io_pressure.trigger: its default, 75 ms in 500 ms; threshold THRESHOLD) governs one tier-3
 // unit; the storm starts at t0 (fio randrw O_DIRECT 4 jobs in STORM_DIR, or the STORM command,
 // killed with its process group). The baseline is ADRG's loop: read io some avg10 every 5 s
 // (random phase against the storm) and write io.max on its own tier-3 unit when avg10 >
@@ -49,8 +49,8 @@
 namespace bench {
 namespace {
 
-constexpr int kStallMs = 150;  // adrg's io_pressure.trigger default
-constexpr int kWindowMs = 1000;
+constexpr int kStallMs = 75;  // adrg's io_pressure.trigger default (PsiTriggerConfig)
+constexpr int kWindowMs = 500;
 
 struct IoPsi {
   double avg10 = 0;

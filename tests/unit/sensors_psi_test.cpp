@@ -159,7 +159,8 @@ TEST(SystemTriggerRequestsTest, FollowsConfig) {
   ASSERT_EQ(requests.size(), 2u);
   EXPECT_EQ(requests[0].name, "memory");
   EXPECT_EQ(requests[0].path, "/fake/proc/pressure/memory");
-  EXPECT_EQ(requests[0].spec.stall_us, 150000u);
+  EXPECT_EQ(requests[0].spec.stall_us, 75000u);
+  EXPECT_EQ(requests[0].spec.window_us, 500000u);
   EXPECT_EQ(requests[1].name, "io");
   config.io_pressure.trigger.enabled = false;
   config.memory_pressure.enabled = false;
