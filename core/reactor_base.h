@@ -4,7 +4,9 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <ctime>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -107,5 +109,14 @@ Result<std::unique_ptr<Reactor>> make_epoll_reactor();
 
 // Split a timeout for the kernel: negative means wait without limit.
 inline bool is_infinite(Duration timeout) { return timeout < Duration::zero(); }
+// The timeout for ppoll / epoll_pwait2 (nanoseconds): `storage` filled and returned, or nullptr
+// (wait forever) for an infinite timeout.
+inline timespec* to_timespec(Duration timeout, timespec& storage) {
+  if (is_infinite(timeout)) return nullptr;
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count();
+  storage =
+      timespec{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+  return &storage;
+}
 
 }  // namespace adrg

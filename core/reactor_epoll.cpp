@@ -274,12 +274,7 @@ int EpollReactor::dispatch(int fd, std::uint32_t generation, std::uint32_t reven
 int EpollReactor::wait_and_dispatch(Duration timeout) {
   epoll_event events[kMaxEvents];
   timespec ts{};
-  timespec* tsp = nullptr;
-  if (!is_infinite(timeout)) {
-    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count();
-    ts = timespec{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
-    tsp = &ts;
-  }
+  timespec* tsp = to_timespec(timeout, ts);
   // epoll_pwait2 (5.11) takes a nanosecond timeout; epoll_wait's milliseconds would round a
   // 0.3 ms timer wait down to a busy spin.
   int n = ::epoll_pwait2(epoll_fd_, events, kMaxEvents, tsp, nullptr);

@@ -295,12 +295,7 @@ int UringReactor::wait_and_dispatch(Duration timeout) {
   if (io_uring_cq_ready(&ring_) == 0 && timeout != Duration::zero()) {
     pollfd ring_fd{ring_.ring_fd, POLLIN, 0};
     timespec ts{};
-    timespec* tsp = nullptr;
-    if (!is_infinite(timeout)) {
-      auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count();
-      ts = timespec{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
-      tsp = &ts;
-    }
+    timespec* tsp = to_timespec(timeout, ts);
     if (::ppoll(&ring_fd, 1, tsp, nullptr) < 0 && errno != EINTR) {
       spdlog::error("reactor(io_uring): ppoll on the ring: {}", std::strerror(errno));
     }
