@@ -1,4 +1,4 @@
-// The /jobs endpoints of the HTTP API (contract: /work/jobs-api.md, README "Jobs"): routing,
+// The /jobs endpoints of the HTTP API (contract: README "Jobs"): routing,
 // request validation and the JSON answers, on top of the JobManager. Runs on the loop thread.
 #pragma once
 

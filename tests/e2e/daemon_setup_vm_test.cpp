@@ -39,10 +39,6 @@ TEST(DaemonSetupVm, SetupScriptTwiceRunningServiceThenUninstall) {
   TempDir work;
   VmRun vm = run_vm("--systemd " + kSrc + "/tests/e2e/vm/guest/setup-systemd-checks.sh " + extras,
                     work.path(), kAdrg, kVmTimeoutSeconds);
-  std::printf("%s\nVM run: %lld s\n", vm.result.c_str(), vm.seconds);
-  ASSERT_NE(vm.exit_code, 2) << "no verdict from the guest (boot failure or timeout)\n"
-                             << vm.context << "\n--- console\n"
-                             << vm.console;
   expect_vm_checks_pass(
       vm, {"systemd-is-pid1", "setup-first-run", "unit-enabled", "service-active", "status-answers",
            "env-mode-0640", "setup-second-run", "setup-idempotent", "config-edit-kept",

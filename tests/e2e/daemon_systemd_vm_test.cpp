@@ -45,11 +45,6 @@ TEST(DaemonSystemdVm, ShippedUnitUnderRealSystemd) {
   VmRun vm = run_vm("--systemd " ADRG_SOURCE_DIR "/tests/e2e/vm/guest/systemd-checks.sh " + kUnit +
                         ":files/adrg.service",
                     work.path(), kAdrg, kVmTimeoutSeconds);
-  std::printf("%s\n", vm.result.c_str());
-  std::printf("VM run: %lld s\n", vm.seconds);
-  ASSERT_NE(vm.exit_code, 2) << "no verdict from the guest (boot failure or timeout)\n"
-                             << vm.context << "\n--- console\n"
-                             << vm.console;
   expect_vm_checks_pass(
       vm, {"pid1", "libraries", "workload", "start_notify", "status_api", "hardened_paths",
            "baseline", "freeze_tier3", "thaw_tier3", "reload", "stop", "restore_after_stop",

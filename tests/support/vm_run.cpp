@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
 #include <sstream>
 
 #include "core/fs.h"
@@ -25,8 +27,9 @@ CommandResult run_vm_script(const std::string& script_and_args, std::chrono::sec
       "E2E_CACHE=" + vm_cache_dir() + " " + env + " " + kVmDir + "/" + script_and_args, timeout);
 }
 
-void build_systemd_vm_images(std::chrono::seconds timeout) {
-  for (const char* script : {"build-image.sh", "build-rootfs.sh"}) {
+namespace {
+void build_vm_images(std::initializer_list<const char*> scripts, std::chrono::seconds timeout) {
+  for (const char* script : scripts) {
     auto r = run_vm_script(script, timeout);
     if (r.exit_code == kVmUnavailable) {
       GTEST_SKIP() << "SKIPPED LOUDLY: " << script
@@ -35,6 +38,13 @@ void build_systemd_vm_images(std::chrono::seconds timeout) {
     }
     ASSERT_EQ(r.exit_code, 0) << script << "\n" << r.output;
   }
+}
+}  // namespace
+
+void build_vm_image(std::chrono::seconds timeout) { build_vm_images({"build-image.sh"}, timeout); }
+
+void build_systemd_vm_images(std::chrono::seconds timeout) {
+  build_vm_images({"build-image.sh", "build-rootfs.sh"}, timeout);
 }
 
 VmRun run_vm(const std::string& run_vm_args, const std::string& work_dir,
@@ -60,6 +70,14 @@ VmRun run_vm(const std::string& run_vm_args, const std::string& work_dir,
 }
 
 void expect_vm_checks_pass(const VmRun& run, const std::vector<std::string>& required) {
+  // Shown on success too: the measured values in the verdicts are the point of these tests.
+  std::printf("%s\nVM run: %lld s\n", run.result.c_str(), run.seconds);
+  if (run.exit_code == 2) {
+    ADD_FAILURE() << "no verdict from the guest (boot failure or timeout)\n"
+                  << run.context << "\n--- console\n"
+                  << run.console;
+    return;
+  }
   auto verdicts = parse_verdicts(run.result);
   for (const auto& check : required) {
     auto it = verdicts.find(check);

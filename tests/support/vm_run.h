@@ -21,7 +21,12 @@ std::string vm_cache_dir();
 CommandResult run_vm_script(const std::string& script_and_args, std::chrono::seconds timeout,
                             const std::string& env = "");
 
-// build-image.sh (kernel + initramfs) then build-rootfs.sh (the Debian root for --systemd runs),
+// build-image.sh (kernel + busybox initramfs + scratch disk), bounded by `timeout`: GTEST_SKIPs
+// loudly when QEMU or the kernel cannot be had here, fails the test when the build fails.
+// Callers return when IsSkipped() || HasFatalFailure().
+void build_vm_image(std::chrono::seconds timeout);
+
+// build-image.sh then build-rootfs.sh (the Debian root for --systemd runs),
 // each bounded by `timeout`: GTEST_SKIPs loudly when QEMU, the kernel or debootstrap cannot be
 // had here, fails the test when a build fails. Callers return when IsSkipped() ||
 // HasFatalFailure().
@@ -38,8 +43,10 @@ struct VmRun {
 VmRun run_vm(const std::string& run_vm_args, const std::string& work_dir,
              const std::string& adrg_binary, int timeout_seconds);
 
-// Every check in `required` was reported, and every reported line is a PASS (gtest failures
-// otherwise, each with the run's context); then the run's own exit status.
+// Prints the verdicts and the run's wall time; then every check in `required` was reported and
+// every reported line is a PASS (gtest failures otherwise, each with the run's context), and
+// the run's own exit status is 0. No verdict at all (boot failure, timeout) is one failure
+// carrying the console.
 void expect_vm_checks_pass(const VmRun& run, const std::vector<std::string>& required);
 
 // "PASS name details" / "FAIL name details" lines -> name -> full line.

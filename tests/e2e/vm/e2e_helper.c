@@ -12,6 +12,9 @@
 //                             sees every byte).
 //   cpu-share CGROUP SECONDS  the cgroup's CPU use over SECONDS as a percentage of the whole
 //                             machine (usage_usec delta / (wall * online CPUs)), from cpu.stat.
+//   forks N                   fork N children that sleep forever; prints "forked F refused R
+//                             (errno E)" (pids.max refuses forks with EAGAIN) and then sleeps
+//                             forever itself, so its cgroup can be looked at.
 //   wait-frozen CGROUP VALUE TIMEOUT_MS
 //                             wait until cgroup.events says "frozen VALUE"; exit 0 when it does,
 //                             1 on timeout (a condition with a deadline, not a sleep).
@@ -161,6 +164,26 @@ static int wait_frozen(const char* cgroup, const char* value, double timeout_ms)
   }
 }
 
+static _Noreturn void forks(int n) {
+  int forked = 0, refused = 0, last_errno = 0;
+  for (int i = 0; i < n; ++i) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      for (;;) pause();
+    }
+    if (pid > 0) {
+      ++forked;
+    } else {
+      ++refused;
+      last_errno = errno;
+    }
+  }
+  printf("forked %d refused %d (errno %s)\n", forked, refused,
+         last_errno ? strerrorname_np(last_errno) : "none");
+  fflush(stdout);
+  for (;;) pause();
+}
+
 int main(int argc, char** argv) {
   if (argc >= 3 && strcmp(argv[1], "exit") == 0) return debug_exit(atoi(argv[2]));
   if (argc >= 2 && strcmp(argv[1], "spin") == 0) {
@@ -173,9 +196,10 @@ int main(int argc, char** argv) {
     return dio(argv[2], argv[3], atof(argv[4]), strtoul(argv[5], NULL, 10));
   }
   if (argc >= 4 && strcmp(argv[1], "cpu-share") == 0) return cpu_share(argv[2], atof(argv[3]));
+  if (argc >= 3 && strcmp(argv[1], "forks") == 0) forks(atoi(argv[2]));
   if (argc >= 5 && strcmp(argv[1], "wait-frozen") == 0) {
     return wait_frozen(argv[2], argv[3], atof(argv[4]));
   }
-  fprintf(stderr, "usage: e2e-helper exit|spin|hold|hog|dio|cpu-share|wait-frozen ...\n");
+  fprintf(stderr, "usage: e2e-helper exit|spin|hold|hog|dio|cpu-share|forks|wait-frozen ...\n");
   return 2;
 }

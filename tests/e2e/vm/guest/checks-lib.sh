@@ -1,7 +1,9 @@
 # shellcheck shell=bash
-# Sourced by the systemd VM's guest scripts (run-vm.sh puts it on the share as
-# /mnt/host/checks-lib.sh): one verdict line per check and bounded waits. Set RESULT (the
-# result.txt path) before calling pass/fail; $fails counts the failures (the exit status).
+# Sourced by every VM guest script (run-vm.sh puts it on the share as /mnt/host/checks-lib.sh):
+# one verdict line per check, bounded waits, and starting/stopping adrg by hand (the busybox
+# guests, where adrg is not a service). Set RESULT (the result.txt path) before calling
+# pass/fail; $fails counts the failures (the exit status). start_adrg needs ADRG, CONF, PORT
+# and H.
 fails=0
 
 pass() { echo "PASS $*" | tee -a "$RESULT"; }
@@ -9,13 +11,38 @@ fail() {
   echo "FAIL $*" | tee -a "$RESULT"
   fails=$((fails + 1))
 }
+note() { echo "--- $(cut -d' ' -f1 /proc/uptime)s $*"; }
 
-# wait_for SECONDS CMD...: poll CMD every 100 ms until it succeeds or the deadline passes.
+# wait_for SECONDS CMD...: poll CMD every 50 ms until it succeeds or the deadline passes.
 wait_for() {
   local end=$(($(date +%s) + $1))
   shift
   until "$@" 2>/dev/null; do
     [ "$(date +%s)" -ge "$end" ] && return 1
-    sleep 0.1
+    sleep 0.05
   done
+}
+
+healthy() { wget -q -O /dev/null "http://127.0.0.1:$PORT/healthz" 2>/dev/null; }
+log_has() { grep -q -- "$1" "$ADRG_LOG"; }
+
+ADRG_PID=""
+# start_adrg LOG_NAME: adrg in the background, its log on the share; true once /healthz answers.
+start_adrg() {
+  ADRG_LOG=$H/$1
+  "$ADRG" --config "$CONF" --log-level debug >"$ADRG_LOG" 2>&1 &
+  ADRG_PID=$!
+  wait_for 60 healthy
+}
+# stop_adrg: SIGTERM and wait; returns adrg's exit status.
+stop_adrg() {
+  kill -TERM "$ADRG_PID"
+  wait "$ADRG_PID"
+}
+
+# cpu_share_within CGROUP SECONDS LOW HIGH: the cgroup's share of the whole machine's CPU over
+# SECONDS (e2e-helper cpu-share, from cpu.stat) goes to $share; true when LOW <= share <= HIGH.
+cpu_share_within() {
+  share=$(/bin/e2e-helper cpu-share "$1" "$2")
+  awk -v s="$share" -v lo="$3" -v hi="$4" 'BEGIN { exit !(s >= lo && s <= hi) }'
 }

@@ -22,35 +22,14 @@ DEV=$(cat /sys/block/vda/dev) # MAJ:MIN of the virtio scratch disk
 FILES="cgroup.freeze cpu.max cpu.weight io.max io.weight memory.high memory.max"
 UNIT_NAMES="bg-cpu bg-io bulk-spin bulk-mem"
 KILL9_TRIALS=${KILL9_TRIALS:-6}
-fails=0
+# shellcheck source=tests/e2e/vm/guest/checks-lib.sh
+. "$H/checks-lib.sh"
 : >"$RESULT"
 
-pass() {
-  echo "PASS $*" | tee -a "$RESULT"
-}
-fail() {
-  echo "FAIL $*" | tee -a "$RESULT"
-  fails=$((fails + 1))
-}
-note() { echo "--- $(cut -d' ' -f1 /proc/uptime)s $*"; }
-
-# wait_for SECONDS CMD...: poll CMD every 50 ms until it succeeds or the deadline passes.
-wait_for() {
-  local limit=$1
-  shift
-  local end=$(($(date +%s) + limit))
-  while :; do
-    "$@" && return 0
-    [ "$(date +%s)" -ge "$end" ] && return 1
-    usleep 50000
-  done
-}
 is_frozen() { grep -q "^frozen $2\$" "$UNITS/$1/cgroup.events"; }
 file_is() { [ "$(cat "$UNITS/$1/$2")" = "$3" ]; }
 file_has() { grep -q -- "$3" "$UNITS/$1/$2"; }
 file_not() { [ "$(cat "$UNITS/$1/$2")" != "$3" ]; }
-log_has() { grep -q -- "$1" "$ADRG_LOG"; }
-healthy() { wget -q -O /dev/null "http://127.0.0.1:$PORT/healthz" 2>/dev/null; }
 trigger() {
   wget -q -O - --post-data "{\"event\":\"$1\"}" "http://127.0.0.1:$PORT/trigger" >/dev/null 2>&1
 }
@@ -59,18 +38,6 @@ run_in() {
   local cg=$1
   shift
   sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg" "$@"
-}
-
-ADRG_PID=""
-start_adrg() { # LOG_NAME
-  ADRG_LOG=$H/$1
-  "$ADRG" --config "$CONF" --log-level debug >"$ADRG_LOG" 2>&1 &
-  ADRG_PID=$!
-  wait_for 60 healthy
-}
-stop_adrg() { # -> adrg's exit status
-  kill -TERM "$ADRG_PID"
-  wait "$ADRG_PID"
 }
 
 # ------------------------------------------------------------------ units and their originals
@@ -242,10 +209,7 @@ spin1=$!
 run_in $UNITS/bg-cpu $X spin &
 spin2=$!
 if wait_for 30 file_is bg-cpu cpu.max "50000 100000"; then
-  share=$($X cpu-share $UNITS/bg-cpu 6)
-  # Shell arithmetic is integer: compare hundredths.
-  h=$(echo "$share" | awk '{printf "%d", $1 * 100}')
-  if [ "$h" -ge 2200 ] && [ "$h" -le 2800 ]; then
+  if cpu_share_within $UNITS/bg-cpu 6 22 28; then
     pass cpu_max_tier2 "configured 25% of the machine, measured ${share}% over 6 s (2 spinners, cpu.max='50000 100000')"
   else
     fail cpu_max_tier2 "configured 25%, measured ${share}%"

@@ -18,12 +18,11 @@ DROPIN_DIR=/etc/systemd/system/adrg.service.d
 FILES="cgroup.freeze cpu.weight io.weight cpu.max io.max memory.high memory.max"
 UNIT_NAMES="bulk-spin bulk-sleep core-db"
 TIER3="bulk-spin bulk-sleep"
-# pass, fail, wait_for, $fails
+# pass, fail, note, wait_for, $fails
 # shellcheck source=tests/e2e/vm/guest/checks-lib.sh
 . "$H/checks-lib.sh"
 : >"$RESULT"
 
-note() { echo "--- $(cut -d' ' -f1 /proc/uptime)s $*"; }
 prop() { systemctl show -p "$1" --value adrg.service; }
 props() { systemctl show -p ActiveState,SubState,Result,NRestarts,ExecMainStatus,MainPID adrg.service | tr '\n' ' '; }
 prop_is() { [ "$(prop "$1")" = "$2" ]; }
