@@ -6,7 +6,8 @@
 # cgroup.freeze works there, cpu.max/io.max do not exist):
 #   policy     inventory + planning cost per evaluation at 500 units (bench_policy)
 #   pause      POST /trigger media_start -> 30 cgroup units "frozen 1", p50/p95 over 20 runs
-#   footprint  idle adrg with 50 units: VmRSS, CPU %, wake-ups/s over 60 s
+#   footprint  idle adrg with 50 units: VmRSS, CPU %, wake-ups/s over 60 s; then the floor: the
+#              RSS of a no-op linked against the same libraries (bench_library_floor)
 #   reaction   real fio I/O storm -> tier 3's io.max limited by adrg's PSI-trigger path vs by
 #              ADRG's 5 s avg10 poll, p50/p95 over 20 runs, with a trace of where adrg's time
 #              goes (bench_reaction; slow: each run waits for io avg10 to calm down first).
@@ -60,7 +61,8 @@ if [ "$what" = vm ]; then
 fi
 
 cmake -S "$repo" -B "$build" "${cmake_flags[@]}" >/dev/null
-cmake --build "$build" -j"$(nproc)" --target adrg bench_policy bench_cgroup_units bench_reaction >/dev/null
+cmake --build "$build" -j"$(nproc)" --target adrg bench_policy bench_cgroup_units bench_reaction \
+  bench_library_floor >/dev/null
 adrg="$build/core/daemon/adrg"
 units="$build/tools/bench_cgroup_units"
 
@@ -85,6 +87,10 @@ if [ "$what" = all ] || [ "$what" = footprint ]; then
   echo
   echo "## (c) idle footprint (targets: RSS <= 8 MB, CPU <= 0.1 %) [$(load)]"
   "$units" "$adrg" footprint "${UNITS_IDLE:-50}" "${IDLE_SECONDS:-60}"
+  echo
+  echo "| what adrg's libraries alone cost (bench_library_floor) | VmRSS | Pss | libcurl |"
+  echo "|---|---|---|---|"
+  "$build/tools/bench_library_floor"
 fi
 
 if [ "$what" = all ] || [ "$what" = reaction ]; then
