@@ -188,6 +188,7 @@ install_binaries() {
     put "$prebuilt/adrgctl" "$bin" 0755
     put "$here/integrations/systemd/adrg.service" "$unit_dir/adrg.service" 0644 unit_paths
     put "$here/config/config.yaml" "$share/config.yaml" 0644
+    put "$here/config/adrg.env" "$share/adrg.env" 0644
     put "$here/README.md" "$doc/README.md" 0644
     return 0
   fi
@@ -215,13 +216,6 @@ install_binaries() {
   done <<<"$out"
 }
 
-env_template() {
-  echo "# adrg environment: KEY=value lines, read by systemd (EnvironmentFile=) and adrg."
-  echo "# Secrets referenced as \${VAR} in config.yaml belong here. Mode 0640: root only."
-  # shellcheck disable=SC2016 # a literal ${ in the pattern
-  grep -o '\${ADRG_[A-Z0-9_]*' "$here/config/config.yaml" | sort -u | sed 's/^\${/# /; s/$/=/'
-}
-
 install_etc() {
   if [ ! -d "$root$etc" ]; then
     install -d -m 0755 "$root$etc"
@@ -243,11 +237,9 @@ install_etc() {
     mode="$(stat -c %a "$root$envfile")"
     [ "${mode: -1}" = 0 ] || say "warning: $envfile is mode $mode (world-readable secrets?): chmod 0640"
   else
-    (
-      umask 027
-      env_template >"$root$envfile"
-    )
-    chmod 0640 "$root$envfile"
+    # The same annotated template the .deb ships (config/adrg.env): every ${ADRG_...} secret
+    # the default config uses, commented out.
+    install -m 0640 "$here/config/adrg.env" "$root$envfile"
     changed "created: $envfile (mode 0640)"
   fi
 }

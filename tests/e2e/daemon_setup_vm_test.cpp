@@ -33,7 +33,7 @@ TEST(DaemonSetupVm, SetupScriptTwiceRunningServiceThenUninstall) {
   // What setup.sh --prebuilt reads besides the binaries, at the same relative paths.
   std::string extras = kAdrgctl;
   for (const char* file : {"setup.sh", "tools/packages.sh", "integrations/systemd/adrg.service",
-                           "config/config.yaml", "README.md"}) {
+                           "config/config.yaml", "config/adrg.env", "README.md"}) {
     extras += " " + kSrc + "/" + file + ":src/" + file;
   }
   TempDir work;

@@ -87,10 +87,19 @@ TEST_F(SetupScript, InstallsTwiceWithoutChangingAnythingTheSecondTimeAndKeepsUse
   EXPECT_EQ(read_file(at("/etc/adrg/config.yaml")),
             read_file(ADRG_SOURCE_DIR "/config/config.yaml"));
   EXPECT_EQ(mode_of(at("/etc/adrg/adrg.env")), 0640u);
-  // Every ${ADRG_...} secret of the default config is offered (commented out) in adrg.env.
+  // The .deb's template, which offers (commented out) every ${ADRG_...} secret of the default
+  // config.
   std::string env = read_file(at("/etc/adrg/adrg.env"));
-  EXPECT_NE(env.find("# ADRG_MEDIA_API_KEY="), std::string::npos) << env;
-  EXPECT_NE(env.find("# ADRG_HTTP_TOKEN="), std::string::npos) << env;
+  EXPECT_EQ(env, read_file(ADRG_SOURCE_DIR "/config/adrg.env"));
+  std::string config = read_file(ADRG_SOURCE_DIR "/config/config.yaml");
+  int offered = 0;
+  for (std::size_t pos = config.find("${ADRG_"); pos != std::string::npos;
+       pos = config.find("${ADRG_", pos + 2)) {
+    std::string name = config.substr(pos + 2, config.find_first_of(":}", pos) - pos - 2);
+    EXPECT_NE(env.find("\n#" + name + "="), std::string::npos) << name << " not offered:\n" << env;
+    ++offered;
+  }
+  EXPECT_GE(offered, 8);
   std::string unit = read_file(at("/usr/lib/systemd/system/adrg.service"));
   EXPECT_NE(unit.find("ExecStart=/usr/sbin/adrg --config /etc/adrg/config.yaml"),
             std::string::npos);

@@ -9,11 +9,13 @@
 # The share (/mnt/host) must hold:
 #   bin/adrg, bin/adrgctl                  the binaries (setup.sh --prebuilt; no compiler in TCG)
 #   src/setup.sh, src/tools/packages.sh, src/integrations/systemd/adrg.service,
-#   src/config/config.yaml, src/README.md  what setup.sh installs besides the binaries
+#   src/config/config.yaml, src/config/adrg.env, src/README.md
+#                                          what setup.sh installs besides the binaries
 # The rootfs has the runtime libraries already and no network: setup.sh runs with --no-deps.
 # Run by hand (every check PASSed, ~4.5 min under TCG on a loaded host):
 #   extras=build-asan/tools/adrgctl; for f in setup.sh tools/packages.sh \
-#     integrations/systemd/adrg.service config/config.yaml README.md; do extras+=" $f:src/$f"; done
+#     integrations/systemd/adrg.service config/config.yaml config/adrg.env README.md; do
+#     extras+=" $f:src/$f"; done
 #   ADRG_BIN=build-asan/core/daemon/adrg tests/e2e/vm/run-vm.sh --systemd \
 #     tests/e2e/vm/guest/setup-systemd-checks.sh $extras
 set -u
