@@ -111,14 +111,6 @@ ProcSample sample(pid_t pid) {
   return s;
 }
 
-// "Key:   123 kB" from smaps_rollup-style text (0 when absent).
-long smaps_kb(const std::string& text, const std::string& key) {
-  auto pos = text.find("\n" + key + ":");
-  if (pos == std::string::npos && text.rfind(key + ":", 0) == 0) pos = 0;
-  if (pos == std::string::npos) return 0;
-  return std::atol(text.c_str() + pos + key.size() + (pos == 0 ? 1 : 2));
-}
-
 // Where the resident memory is: totals from smaps_rollup (Rss counts every resident page; Pss
 // divides shared pages among their users, so it is this process's fair share), then smaps per
 // mapped file (Rss and how much of it is private-dirty, i.e. relocated/written copies that are

@@ -8,39 +8,26 @@
 #include <curl/curl.h>
 
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <string>
 
-namespace {
+#include "tools/bench/bench_support.h"
 
-long kb_field(const std::string& text, const std::string& key) {
-  auto pos = text.find(key);
-  return pos == std::string::npos ? 0 : std::atol(text.c_str() + pos + key.size());
-}
-
-std::string read_all(const char* path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
+using bench::read_file;
+using bench::smaps_kb;
 
 int main() {
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return 1;
   CURLM* multi = curl_multi_init();
   CURL* easy = curl_easy_init();
-  std::string status = read_all("/proc/self/status");
-  std::string rollup = read_all("/proc/self/smaps_rollup");
+  std::string status = read_file("/proc/self/status");
+  std::string rollup = read_file("/proc/self/smaps_rollup");
   std::printf(
       "| floor: a no-op linked like adrg, libcurl initialised | VmRSS %.1f MiB (anon %.1f, file "
       "%.1f) | Pss %.1f MiB | %s |\n",
-      static_cast<double>(kb_field(status, "VmRSS:")) / 1024.0,
-      static_cast<double>(kb_field(status, "RssAnon:")) / 1024.0,
-      static_cast<double>(kb_field(status, "RssFile:")) / 1024.0,
-      static_cast<double>(kb_field(rollup, "Pss:")) / 1024.0, curl_version());
+      static_cast<double>(smaps_kb(status, "VmRSS")) / 1024.0,
+      static_cast<double>(smaps_kb(status, "RssAnon")) / 1024.0,
+      static_cast<double>(smaps_kb(status, "RssFile")) / 1024.0,
+      static_cast<double>(smaps_kb(rollup, "Pss")) / 1024.0, curl_version());
   curl_easy_cleanup(easy);
   curl_multi_cleanup(multi);
   curl_global_cleanup();

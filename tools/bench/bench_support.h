@@ -41,6 +41,14 @@ inline std::string read_file(const std::string& path) {
   return ss.str();
 }
 
+// "Key:   123 kB" from /proc/PID/status or smaps_rollup text (0 when absent).
+inline long smaps_kb(const std::string& text, const std::string& key) {
+  auto pos = text.find("\n" + key + ":");
+  if (pos == std::string::npos && text.rfind(key + ":", 0) == 0) pos = 0;
+  if (pos == std::string::npos) return 0;
+  return std::atol(text.c_str() + pos + key.size() + (pos == 0 ? 1 : 2));
+}
+
 inline bool write_file(const std::string& path, const std::string& text) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0) return false;
