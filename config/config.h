@@ -16,7 +16,19 @@ struct HttpServerConfig {
   std::string host = "127.0.0.1";
   int port = 8765;
   std::string unix_socket = "/run/adrg/adrg.sock";  // adrg extension; empty disables it
-  std::string token;  // adrg extension: bearer token for mutating endpoints
+  // adrg extension: when set, every TCP request but GET /healthz needs
+  // `Authorization: Bearer <token>` (the unix socket needs none: its file mode guards it).
+  std::string token;
+  // adrg extension: with a token set, GET /status and /metrics answer over TCP without it (for
+  // dashboards and scrapers). Job data and everything that acts never do.
+  bool public_read = false;
+  // adrg extension: Host header values (names or addresses, without port) accepted over TCP
+  // beside loopback names, this machine's own addresses and its hostname. Any other Host is
+  // refused (403), which is what defeats DNS rebinding.
+  std::vector<std::string> allowed_hosts;
+  // adrg extension: shared secret of POST /webhook/media (X-Adrg-Webhook-Secret header or
+  // ?secret=, since Plex can send only a URL). When set, it replaces the token for that endpoint.
+  std::string webhook_secret;
 };
 
 struct GeneralConfig {

@@ -611,6 +611,28 @@ void Loader::read_http_server(MapReader& m, HttpServerConfig& h) {
     }
   }
   if (auto e = m.take("token")) read_string(*e, h.token);
+  if (auto e = m.take("public_read")) read_bool(*e, h.public_read);
+  if (auto e = m.take("allowed_hosts")) {
+    std::vector<std::string> hosts;
+    read_string_list(*e, hosts, "host names or addresses");
+    for (std::size_t i = 0; i < hosts.size(); ++i) {
+      std::string_view host = trim_view(hosts[i]);
+      bool bad = host.empty() || host.size() > 253 ||
+                 std::any_of(host.begin(), host.end(), [](char c) {
+                   return std::isspace(static_cast<unsigned char>(c)) || c == '/' || c == '@' ||
+                          c == '*' || static_cast<unsigned char>(c) < 0x20;
+                 });
+      if (bad) {
+        error(where(*e), e->path + "[" + std::to_string(i) +
+                             "]: expected a host name or address as a browser sends it in the "
+                             "Host header (no scheme, path or wildcard), got '" +
+                             hosts[i] + "'");
+      }
+      hosts[i] = std::string(host);
+    }
+    h.allowed_hosts = std::move(hosts);
+  }
+  if (auto e = m.take("webhook_secret")) read_string(*e, h.webhook_secret);
   m.finish();
   // Not an error: the HTTP layer refuses to start in that case, and --check-config should still
   // be able to validate everything else.

@@ -15,6 +15,10 @@ SUDO=""
 # shellcheck source=tools/packages.sh
 source "$here/tools/packages.sh"
 
+# ccache (when installed): paths relative to the checkout and no build directory in the hash, so
+# a fresh clone (CI) or another worktree reuses the objects of an earlier build.
+export CCACHE_BASEDIR="$here" CCACHE_NOHASHDIR=1
+
 build() {  # build DIR [cmake args...]
   local dir="$1"
   shift

@@ -28,7 +28,8 @@ std::string unit_name(const std::vector<UnitSnapshot>& units, const std::string&
 
 bool same_http_config(const HttpServerConfig& a, const HttpServerConfig& b) {
   return a.enabled == b.enabled && a.host == b.host && a.port == b.port &&
-         a.unix_socket == b.unix_socket && a.token == b.token;
+         a.unix_socket == b.unix_socket && a.token == b.token && a.public_read == b.public_read &&
+         a.allowed_hosts == b.allowed_hosts && a.webhook_secret == b.webhook_secret;
 }
 
 }  // namespace
