@@ -308,7 +308,7 @@ int main(int argc, char** argv) {
                      std::string("HTTP base URL of the daemon (default ") + kDefaultUrl + ")");
   socket_option->excludes(url_option);
   app.add_option("--token", target.token,
-                 "bearer token for POSTs over TCP (general.http_server.token)")
+                 "bearer token for requests over TCP (general.http_server.token)")
       ->envname("ADRG_TOKEN");
 
   auto* status = app.add_subcommand("status", "show what the daemon believes and enforces");

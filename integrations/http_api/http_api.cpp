@@ -26,6 +26,8 @@
 #include <vector>
 
 #include "core/json_writer.h"
+#include "integrations/http_api/connection_table.h"
+#include "integrations/http_api/request_guard.h"
 
 namespace adrg {
 
@@ -35,6 +37,12 @@ constexpr const char* kJsonType = "application/json";
 constexpr const char* kPrometheusType = "text/plain; version=0.0.4; charset=utf-8";
 constexpr std::size_t kSseBlockSize = 4096;
 constexpr int kListenBacklog = 128;
+// MHD's own cap sits above the connection table's so that connections the table just evicted
+// (shut down, closed by MHD on its next pass) never make MHD refuse the newcomer.
+constexpr unsigned kMhdLimitHeadroom = 64;
+// A Host that is not on the allow list makes the list be re-read at most this often, so an
+// address the machine gained since start (DHCP, a new interface) is accepted without a restart.
+constexpr auto kHostListRefresh = std::chrono::seconds(5);
 
 enum class Route { kNone, kStatus, kMetrics, kHealthz, kEvents, kTrigger, kWebhook, kJobs };
 
@@ -43,19 +51,21 @@ struct RouteInfo {
   Route route;
   bool post;          // false: GET (and HEAD, except for the event stream)
   const char* allow;  // the Allow header of a 405
+  RouteAccess access;
 };
 
 constexpr RouteInfo kRoutes[] = {
-    {"/status", Route::kStatus, false, "GET, HEAD"},
-    {"/metrics", Route::kMetrics, false, "GET, HEAD"},
-    {"/healthz", Route::kHealthz, false, "GET, HEAD"},
-    {"/events", Route::kEvents, false, "GET"},
-    {"/trigger", Route::kTrigger, true, "POST"},
-    {"/webhook/media", Route::kWebhook, true, "POST"},
+    {"/status", Route::kStatus, false, "GET, HEAD", RouteAccess::kRead},
+    {"/metrics", Route::kMetrics, false, "GET, HEAD", RouteAccess::kRead},
+    {"/healthz", Route::kHealthz, false, "GET, HEAD", RouteAccess::kHealth},
+    {"/events", Route::kEvents, false, "GET", RouteAccess::kStream},
+    {"/trigger", Route::kTrigger, true, "POST", RouteAccess::kAct},
+    {"/webhook/media", Route::kWebhook, true, "POST", RouteAccess::kWebhook},
 };
 
 // /jobs and everything below it; the job handler routes further and answers 405 itself.
-constexpr RouteInfo kJobsRoute = {"/jobs", Route::kJobs, false, "GET, POST, DELETE"};
+constexpr RouteInfo kJobsRoute = {"/jobs", Route::kJobs, false, "GET, POST, DELETE",
+                                  RouteAccess::kJobs};
 
 const RouteInfo* find_route(std::string_view path) {
   while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
@@ -64,17 +74,6 @@ const RouteInfo* find_route(std::string_view path) {
     if (info.path == path) return &info;
   }
   return nullptr;
-}
-
-bool iequals_prefix(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(text[i])) !=
-        std::tolower(static_cast<unsigned char>(prefix[i]))) {
-      return false;
-    }
-  }
-  return true;
 }
 
 std::string_view trim(std::string_view text) {
@@ -176,6 +175,12 @@ bool address_is_loopback(const sockaddr* addr) {
   return false;
 }
 
+// The address part alone ("127.0.0.1", "::1"): the key of the per-source connection cap.
+std::string source_of(const sockaddr* addr) {
+  std::string text = address_text(addr);
+  return text.empty() ? "unix" : text;
+}
+
 std::string describe_address(const sockaddr* addr) {
   char host[INET6_ADDRSTRLEN] = {};
   if (addr->sa_family == AF_INET) {
@@ -246,7 +251,9 @@ struct PendingReply {
   void* listener = nullptr;  // Impl::Listener*
   std::optional<ApiReply> reply;
   bool suspended = false;
-  bool alive = true;  // false once MHD finished the request (client gone, daemon stopped)
+  bool alive = true;   // false once MHD finished the request (client gone, daemon stopped)
+  int hangup_fd = -1;  // see Impl::watch_hangup
+  std::uint64_t hangup_watch = 0;
 };
 
 struct RequestContext {
@@ -262,36 +269,6 @@ struct RequestContext {
 
 }  // namespace
 
-bool is_loopback_host(std::string_view host) {
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  if (host.size() == 9 && iequals_prefix(host, "localhost")) return true;
-  std::string text(host);
-  sockaddr_in in{};
-  if (inet_pton(AF_INET, text.c_str(), &in.sin_addr) == 1) {
-    in.sin_family = AF_INET;
-    return address_is_loopback(reinterpret_cast<const sockaddr*>(&in));
-  }
-  sockaddr_in6 in6{};
-  if (inet_pton(AF_INET6, text.c_str(), &in6.sin6_addr) == 1) {
-    in6.sin6_family = AF_INET6;
-    return address_is_loopback(reinterpret_cast<const sockaddr*>(&in6));
-  }
-  return false;
-}
-
-bool token_equals(std::string_view provided, std::string_view expected) {
-  // Every byte of `expected` is compared whatever the input, so the time taken does not tell an
-  // attacker how long a correct prefix they guessed.
-  volatile unsigned char diff = provided.size() == expected.size() ? 0 : 1;
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    unsigned char p = i < provided.size() ? static_cast<unsigned char>(provided[i]) : 0;
-    diff = diff | (p ^ static_cast<unsigned char>(expected[i]));
-  }
-  return diff == 0;
-}
-
 std::string json_escape(std::string_view text) {
   std::string quoted;
   append_json_string(quoted, text);
@@ -306,7 +283,9 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
     MHD_Daemon* daemon = nullptr;
     Reactor::Id watch_id = 0;
     Reactor::Id timer_id = 0;
+    Reactor::Id deadline_timer_id = 0;  // the connection table's next request deadline
     bool run_posted = false;
+    std::unique_ptr<ConnectionTable> connections;
   };
 
   // One open /events stream. Owned by sse_clients_; MHD's response holds a raw pointer and tells
@@ -320,6 +299,8 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
     bool suspended = false;
     bool closing = false;
     EventBus::Id subscription = 0;
+    int hangup_fd = -1;  // see Impl::watch_hangup
+    Reactor::Id hangup_watch = 0;
   };
 
   Impl(Reactor& reactor, const HttpServerConfig& config, HttpApiHandlers handlers, EventBus& bus,
@@ -340,6 +321,7 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
 
   Status start() {
     if (running_) return {};
+    refresh_host_allow_list(true);
     auto tcp_fd = open_tcp_listener();
     if (!tcp_fd) return tcp_fd.error();
     FdGuard tcp_guard(*tcp_fd);
@@ -382,6 +364,9 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
     for (Listener* listener : {&tcp_, &unix_}) {
       if (listener->watch_id != 0) reactor_.cancel(std::exchange(listener->watch_id, 0));
       if (listener->timer_id != 0) reactor_.cancel(std::exchange(listener->timer_id, 0));
+      if (listener->deadline_timer_id != 0) {
+        reactor_.cancel(std::exchange(listener->deadline_timer_id, 0));
+      }
     }
     // MHD_stop_daemon() panics on connections that are still suspended, so every stream is
     // resumed first; MHD then closes them and sse_free removes each from sse_clients_.
@@ -403,6 +388,7 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
     pending_replies_.clear();
     for (Listener* listener : {&tcp_, &unix_}) {
       if (listener->daemon != nullptr) MHD_stop_daemon(std::exchange(listener->daemon, nullptr));
+      listener->connections.reset();
     }
     sse_clients_.clear();
     if (unix_socket_created_) {
@@ -498,12 +484,21 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
     // MHD_ALLOW_SUSPEND_RESUME adds the inter-thread channel that makes the epoll fd readable
     // when a suspended /events stream is resumed.
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    ConnectionLimits table_limits;
+    table_limits.total = limits_.connection_limit;
+    // Every unix client is one "source"; its file mode already says who may connect.
+    table_limits.per_source =
+        listener.is_unix ? limits_.connection_limit : limits_.per_source_connection_limit;
+    table_limits.request_timeout = limits_.request_timeout;
+    listener.connections = std::make_unique<ConnectionTable>(table_limits);
     listener.daemon = MHD_start_daemon(
-        flags, 0, nullptr, nullptr, &Impl::on_request, &listener, MHD_OPTION_LISTEN_SOCKET,
-        static_cast<MHD_socket>(listen_fd), MHD_OPTION_CONNECTION_TIMEOUT, timeout_seconds,
-        MHD_OPTION_CONNECTION_LIMIT, limits_.connection_limit, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        limits_.connection_memory_limit, MHD_OPTION_NOTIFY_COMPLETED, &Impl::on_completed,
-        &listener, MHD_OPTION_EXTERNAL_LOGGER, &Impl::on_mhd_log, &listener, MHD_OPTION_END);
+        flags, 0, &Impl::on_accept, &listener, &Impl::on_request, &listener,
+        MHD_OPTION_LISTEN_SOCKET, static_cast<MHD_socket>(listen_fd), MHD_OPTION_CONNECTION_TIMEOUT,
+        timeout_seconds, MHD_OPTION_CONNECTION_LIMIT, limits_.connection_limit + kMhdLimitHeadroom,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, limits_.connection_memory_limit,
+        MHD_OPTION_NOTIFY_COMPLETED, &Impl::on_completed, &listener, MHD_OPTION_NOTIFY_CONNECTION,
+        &Impl::on_connection, &listener, MHD_OPTION_EXTERNAL_LOGGER, &Impl::on_mhd_log, &listener,
+        MHD_OPTION_END);
     if (listener.daemon == nullptr) {
       // MHD may or may not have closed the socket on failure; leaking one fd on a fatal start-up
       // error beats a double close.
@@ -538,6 +533,7 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
   // MHD could not drain in one pass), and a timerfd armed with 0 would be disarmed, so post.
   void rearm(Listener& listener) {
     if (listener.daemon == nullptr) return;
+    arm_request_deadline(listener);
     MHD_UNSIGNED_LONG_LONG ms = 0;
     if (MHD_get_timeout(listener.daemon, &ms) != MHD_YES) {
       if (listener.timer_id != 0) reactor_.cancel(std::exchange(listener.timer_id, 0));
@@ -564,6 +560,41 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
     }
   }
 
+  // One timer per listener at the connection table's earliest request deadline; when it fires,
+  // every overdue connection is shut down and MHD closes it on the run that follows.
+  void arm_request_deadline(Listener& listener) {
+    std::optional<TimePoint> next =
+        listener.connections ? listener.connections->next_deadline() : std::nullopt;
+    if (!next) {
+      if (listener.deadline_timer_id != 0)
+        reactor_.cancel(std::exchange(listener.deadline_timer_id, 0));
+      return;
+    }
+    Duration delay = std::max<Duration>(*next - SteadyClock::now(), std::chrono::milliseconds(1));
+    if (listener.deadline_timer_id != 0 &&
+        reactor_.rearm_timer(listener.deadline_timer_id, delay, Duration::zero()).ok()) {
+      return;
+    }
+    auto timer = reactor_.add_timer(delay, Duration::zero(), [this, &listener] {
+      listener.deadline_timer_id = 0;
+      close_overdue(listener);
+    });
+    listener.deadline_timer_id = timer ? *timer : 0;
+  }
+
+  void close_overdue(Listener& listener) {
+    if (!listener.connections) return;
+    std::vector<int> fds = listener.connections->overdue(SteadyClock::now());
+    for (int fd : fds) ::shutdown(fd, SHUT_RDWR);
+    if (!fds.empty()) {
+      spdlog::warn(
+          "http api: closed {} connection(s) on {} that sent no whole request within {} s",
+          fds.size(), listener.description,
+          std::chrono::duration_cast<std::chrono::seconds>(limits_.request_timeout).count());
+    }
+    run(listener);
+  }
+
   // Coalesced: any number of resumes in one loop iteration cost one MHD_run.
   void schedule_run(Listener& listener) {
     if (listener.run_posted) return;
@@ -588,6 +619,12 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
       if (context == nullptr) {
         context = new RequestContext();  // freed in on_completed
         *con_cls = context;
+        std::string_view verb(method);
+        // A request without a body is whole once its headers are in; one with a body only when
+        // the body is (finish_request), so a slow body is held to the request deadline too.
+        if ((verb == "GET" || verb == "HEAD") && listener->connections) {
+          listener->connections->request_complete(connection);
+        }
         return self->begin_request(*listener, connection, *context, url, method);
       }
       if (*upload_data_size != 0) {
@@ -606,6 +643,7 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
         context->body.append(upload_data, size);
         return MHD_YES;
       }
+      if (listener->connections) listener->connections->request_complete(connection);
       return self->finish_request(*listener, connection, *context);
     } catch (const std::exception& e) {
       spdlog::error("http api: {} {} failed: {}", method, url, e.what());
@@ -613,12 +651,84 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
     }
   }
 
-  static void on_completed(void* /*cls*/, MHD_Connection* /*connection*/, void** con_cls,
+  static void on_completed(void* cls, MHD_Connection* connection, void** con_cls,
                            MHD_RequestTerminationCode /*code*/) {
+    auto* listener = static_cast<Listener*>(cls);
     auto* context = static_cast<RequestContext*>(*con_cls);
-    if (context != nullptr && context->pending) context->pending->alive = false;
+    if (context != nullptr && context->pending) {
+      context->pending->alive = false;
+      listener->impl->release_hangup(context->pending->hangup_fd, context->pending->hangup_watch);
+    }
     delete context;
     *con_cls = nullptr;
+    if (listener->connections) listener->connections->response_done(connection, SteadyClock::now());
+  }
+
+  // MHD's accept policy: called with the peer's address before a connection is set up.
+  static MHD_Result on_accept(void* cls, const sockaddr* addr, socklen_t /*length*/) {
+    auto* listener = static_cast<Listener*>(cls);
+    if (!listener->connections) return MHD_YES;
+    std::string source = listener->is_unix ? "unix" : source_of(addr);
+    ConnectionTable::Admission admission = listener->connections->admit(source);
+    if (admission.evict_fd) {
+      // The oldest idle connection makes room; MHD sees its end of file and closes it.
+      ::shutdown(*admission.evict_fd, SHUT_RDWR);
+      spdlog::debug("http api: closed an idle connection from {} on {} to admit a new one", source,
+                    listener->description);
+    }
+    if (!admission.accept) {
+      spdlog::warn("http api: refused a connection from {} on {}: every slot is busy", source,
+                   listener->description);
+      return MHD_NO;
+    }
+    return MHD_YES;
+  }
+
+  static void on_connection(void* cls, MHD_Connection* connection, void** /*socket_context*/,
+                            MHD_ConnectionNotificationCode code) {
+    auto* listener = static_cast<Listener*>(cls);
+    if (!listener->connections) return;
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+      listener->connections->closed(connection);
+      return;
+    }
+    const MHD_ConnectionInfo* fd_info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const MHD_ConnectionInfo* address_info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    std::string source = "unix";
+    if (!listener->is_unix && address_info != nullptr && address_info->client_addr != nullptr) {
+      source = source_of(address_info->client_addr);
+    }
+    listener->connections->opened(connection, fd_info != nullptr ? fd_info->connect_fd : -1,
+                                  std::move(source), SteadyClock::now());
+  }
+
+  // ---- parked connections: an /events stream or a long poll ---------------------------------
+
+  // MHD does not look at a suspended connection's socket, so a client that goes away while
+  // parked would hold its slot until the next keep-alive write fails. A duplicate of the socket
+  // (ours to close, so fd reuse cannot confuse the reactor) is watched for the peer's hang-up.
+  void watch_hangup(MHD_Connection* connection, int& hangup_fd, Reactor::Id& hangup_watch,
+                    std::function<void()> on_hangup) {
+    const MHD_ConnectionInfo* info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (info == nullptr) return;
+    int fd = ::fcntl(info->connect_fd, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) return;
+    auto watch = reactor_.watch_fd(
+        fd, POLLRDHUP, [on_hangup = std::move(on_hangup)](std::uint32_t) { on_hangup(); });
+    if (!watch) {
+      ::close(fd);
+      return;
+    }
+    hangup_fd = fd;
+    hangup_watch = *watch;
+  }
+
+  void release_hangup(int& hangup_fd, Reactor::Id& hangup_watch) {
+    if (hangup_watch != 0) reactor_.cancel(std::exchange(hangup_watch, 0));
+    if (hangup_fd >= 0) ::close(std::exchange(hangup_fd, -1));
   }
 
   static void on_mhd_log(void* cls, const char* format, va_list args) {
@@ -650,6 +760,18 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
     std::string_view verb(method);
     const RouteInfo* route = find_route(url);
     spdlog::debug("http api: {} {} via {}", verb, url, listener.is_unix ? "unix" : "tcp");
+    // Who asks comes before what they ask for: a refused client learns nothing, not even which
+    // paths exist.
+    if (auto refusal = guard(listener, connection, route)) {
+      ++refused_;
+      spdlog::warn("http api: refused {} {} via {}: {}", verb, url,
+                   listener.is_unix ? "unix" : "tcp", refusal->message);
+      if (refusal->ask_for_bearer) {
+        return respond(connection, refusal->status, error_json(refusal->message), kJsonType,
+                       {{MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"adrg\""}});
+      }
+      return respond(connection, refusal->status, error_json(refusal->message));
+    }
     if (route == nullptr || (route->route == Route::kWebhook && !handlers_.media_webhook)) {
       return respond(connection, MHD_HTTP_NOT_FOUND,
                      error_json(fmt::format("no such endpoint: {}", url)));
@@ -669,21 +791,6 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
     if (!route->post) return serve_get(listener, connection, *route);
 
     // POST: reject what we can from the headers alone, before reading any body.
-    if (!listener.is_unix && !config_.token.empty()) {
-      const char* authorization =
-          MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-      std::string_view value = authorization != nullptr ? authorization : "";
-      bool bearer = iequals_prefix(value, "Bearer ");
-      std::string_view provided = bearer ? trim(value.substr(7)) : std::string_view{};
-      if (!bearer || !token_equals(provided, config_.token)) {
-        spdlog::warn("http api: rejected {} {} from tcp: {}", verb, url,
-                     authorization == nullptr ? "no token" : "wrong token");
-        return respond(connection, MHD_HTTP_UNAUTHORIZED,
-                       error_json(authorization == nullptr ? "missing Authorization: Bearer <token>"
-                                                           : "invalid token"),
-                       kJsonType, {{MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"adrg\""}});
-      }
-    }
     context.limit = route->route == Route::kWebhook ? limits_.max_webhook_body : limits_.max_body;
     const char* length =
         MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -711,6 +818,40 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
       }
     }
     return MHD_YES;  // body follows
+  }
+
+  static std::optional<std::string_view> header(MHD_Connection* connection, const char* name,
+                                                MHD_ValueKind kind = MHD_HEADER_KIND) {
+    const char* value = MHD_lookup_connection_value(connection, kind, name);
+    if (value == nullptr) return std::nullopt;
+    return std::string_view(value);
+  }
+
+  std::optional<Refusal> guard(Listener& listener, MHD_Connection* connection,
+                               const RouteInfo* route) {
+    RequestFacts facts;
+    facts.via_unix = listener.is_unix;
+    // An unknown path is checked for Host and Origin only; it answers 404 whoever asks.
+    facts.access = route != nullptr ? route->access : RouteAccess::kHealth;
+    facts.host = header(connection, MHD_HTTP_HEADER_HOST);
+    facts.origin = header(connection, MHD_HTTP_HEADER_ORIGIN);
+    facts.sec_fetch_site = header(connection, "Sec-Fetch-Site");
+    facts.authorization = header(connection, MHD_HTTP_HEADER_AUTHORIZATION);
+    facts.webhook_secret = header(connection, "X-Adrg-Webhook-Secret");
+    if (!facts.webhook_secret)
+      facts.webhook_secret = header(connection, "secret", MHD_GET_ARGUMENT_KIND);
+    if (!facts.via_unix && !host_is_allowed(facts.host, host_allow_)) refresh_host_allow_list();
+    return check_request(facts, config_, host_allow_);
+  }
+
+  // The machine's addresses change (DHCP, Wi-Fi, Docker networks): re-read on a miss, rarely.
+  void refresh_host_allow_list(bool force = false) {
+    TimePoint now = SteadyClock::now();
+    if (!force && host_allow_read_ != TimePoint{} && now - host_allow_read_ < kHostListRefresh) {
+      return;
+    }
+    host_allow_read_ = now;
+    host_allow_ = make_host_allow_list(config_, machine_hostname(), machine_addresses());
   }
 
   MHD_Result finish_request(Listener& listener, MHD_Connection* connection,
@@ -826,6 +967,20 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
     });
     if (pending->reply) return queue_reply(connection, *pending->reply);
     pending->suspended = true;
+    if (listener.connections) listener.connections->parked(connection);
+    watch_hangup(connection, pending->hangup_fd, pending->hangup_watch,
+                 [this, weak_pending = std::weak_ptr<PendingReply>(pending)] {
+                   auto parked = weak_pending.lock();
+                   if (!parked) return;
+                   release_hangup(parked->hangup_fd, parked->hangup_watch);
+                   if (!parked->alive || !parked->suspended || parked->reply) return;
+                   // Nobody will read it; resuming lets MHD find the closed socket and free the
+                   // slot.
+                   parked->reply = ApiReply{400, error_json("client went away"), kJsonType, {}};
+                   parked->suspended = false;
+                   MHD_resume_connection(parked->connection);
+                   schedule_run(*static_cast<Listener*>(parked->listener));
+                 });
     pending_replies_.push_back(pending);
     std::erase_if(pending_replies_, [](const auto& p) { return !p->alive || !p->suspended; });
     MHD_suspend_connection(connection);
@@ -888,14 +1043,15 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
           }
         }
       }
-    } else {
-      for (const char* key : {"event", "action"}) {
-        const char* value = MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, key);
-        if (value != nullptr) {
-          event = value;
-          break;
-        }
-      }
+    }
+    // ADRG read only the body. A trigger in the query string (`?event=`) is refused: a link, an
+    // <img> or a form's action URL must never be able to act.
+    if (event.empty() && (header(connection, "event", MHD_GET_ARGUMENT_KIND) ||
+                          header(connection, "action", MHD_GET_ARGUMENT_KIND))) {
+      return respond(connection, MHD_HTTP_BAD_REQUEST,
+                     error_json("the event goes in the body, not the query string: "
+                                "-d '{\"event\":\"media_start\"}'",
+                                "\"valid_events\":" + valid_events_json()));
     }
     if (event.empty()) {
       return respond(connection, MHD_HTTP_BAD_REQUEST,
@@ -951,6 +1107,18 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
       (void)std::from_chars(text.data(), text.data() + text.size(), after);
     }
     sse_clients_.emplace(client, std::move(owned));
+    if (listener.connections) listener.connections->parked(connection);
+    watch_hangup(connection, client->hangup_fd, client->hangup_watch, [this, client] {
+      release_hangup(client->hangup_fd, client->hangup_watch);
+      spdlog::debug("http api: /events client hung up");
+      client->closing = true;
+      if (client->subscription != 0) bus_.unsubscribe(std::exchange(client->subscription, 0));
+      if (client->suspended) {
+        client->suspended = false;
+        MHD_resume_connection(client->connection);
+        schedule_run(*client->listener);
+      }
+    });
     client->subscription = bus_.subscribe(
         [this, client](const BusEvent& event) {
           sse_push(*client, fmt::format("id: {}\ndata: {}\n\n", event.seq, event.json));
@@ -1025,6 +1193,7 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
     auto* client = static_cast<SseClient*>(cls);
     Impl* self = client->impl;
     if (client->subscription != 0) self->bus_.unsubscribe(client->subscription);
+    self->release_hangup(client->hangup_fd, client->hangup_watch);
     spdlog::debug("http api: /events client gone");
     self->sse_clients_.erase(client);  // destroys *client
   }
@@ -1042,6 +1211,9 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
   Reactor::Id keepalive_timer_ = 0;
   std::map<SseClient*, std::unique_ptr<SseClient>> sse_clients_;
   std::vector<std::shared_ptr<PendingReply>> pending_replies_;  // suspended /jobs requests
+  HostAllowList host_allow_;
+  TimePoint host_allow_read_{};
+  std::uint64_t refused_ = 0;
   simdjson::dom::parser json_parser_;
 };
 
@@ -1056,5 +1228,13 @@ void HttpApi::stop() { impl_->stop(); }
 bool HttpApi::running() const { return impl_->running_; }
 std::uint16_t HttpApi::tcp_port() const { return impl_->tcp_port_; }
 std::size_t HttpApi::sse_client_count() const { return impl_->sse_clients_.size(); }
+std::size_t HttpApi::connection_count() const {
+  std::size_t count = 0;
+  for (const auto* listener : {&impl_->tcp_, &impl_->unix_}) {
+    if (listener->connections) count += listener->connections->open_count();
+  }
+  return count;
+}
+std::uint64_t HttpApi::refused_count() const { return impl_->refused_; }
 
 }  // namespace adrg

@@ -8,11 +8,10 @@
 // timed out even when no socket becomes ready. Handlers therefore run on the loop thread and
 // may touch governor state without locks, and must not block.
 //
-// Token policy: POSTs (the mutating endpoints) over TCP need `Authorization: Bearer <token>`
-// whenever a token is configured, whatever the bind address; a non-loopback bind without a token
-// is refused at start(). GETs never need the token (ADRG's /status was open; bind to loopback or
-// firewall it if the state is sensitive). The unix socket needs no token: its file mode (0660)
-// and directory are the access control.
+// Who may ask what (Host, Origin, token, webhook secret) is decided by request_guard.h before any
+// handler runs; a non-loopback bind without a token is refused at start(). Connections are
+// admitted and timed out by connection_table.h, per listener, so a flood on TCP never takes the
+// unix socket's slots: `adrgctl status` answers during one.
 #pragma once
 
 #include <sys/types.h>
@@ -90,8 +89,13 @@ struct HttpApiLimits {
   Duration connection_timeout = std::chrono::seconds(10);
   Duration sse_keepalive = std::chrono::seconds(15);  // ": ping" comment on every /events stream
   unsigned connection_limit = 128;                    // per listener
-  std::size_t connection_memory_limit = 32 * 1024;    // per connection: headers + I/O buffers
-  std::size_t max_body = 64 * 1024;                   // POST /trigger and POST /jobs; more is 413
+  // Per source address over TCP: a client over it loses its own oldest idle connection first.
+  unsigned per_source_connection_limit = 32;
+  // From accept (or the previous response) to a whole request, headers and body: a slowloris
+  // client trickling a byte at a time is closed after this, whatever MHD's idle timeout says.
+  Duration request_timeout = std::chrono::seconds(10);
+  std::size_t connection_memory_limit = 32 * 1024;  // per connection: headers + I/O buffers
+  std::size_t max_body = 64 * 1024;                 // POST /trigger and POST /jobs; more is 413
   // Plex attaches the poster JPEG to some webhook events; such a request is still bounded.
   std::size_t max_webhook_body = 1024 * 1024;
   // An /events client that falls this far behind is disconnected instead of buffering forever.
@@ -118,16 +122,16 @@ class HttpApi {
   bool running() const;
   std::uint16_t tcp_port() const;  // the bound port (useful with port 0); 0 when not running
   std::size_t sse_client_count() const;
+  // Open connections on both listeners (not counting ones already told to close).
+  std::size_t connection_count() const;
+  // Requests refused by the guard (Host, Origin, token, webhook secret) since start.
+  std::uint64_t refused_count() const;
 
  private:
   struct Impl;
   std::shared_ptr<Impl> impl_;  // shared: posted MHD_run calls hold a weak_ptr to it
 };
 
-// True for 127.0.0.0/8, ::1, ::ffff:127.0.0.0/104 and "localhost" (case-insensitive).
-bool is_loopback_host(std::string_view host);
-// Constant-time in the content of both strings (the length of `expected` may leak).
-bool token_equals(std::string_view provided, std::string_view expected);
 // JSON string literal content: quotes, backslashes and control characters escaped.
 std::string json_escape(std::string_view text);
 

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -266,7 +267,16 @@ class HttpApiFixture {
   static HttpApiLimits fast_limits() {
     HttpApiLimits limits;
     limits.connection_timeout = seconds(1);
+    limits.request_timeout = seconds(2);
     limits.sse_keepalive = milliseconds(200);
+    return limits;
+  }
+
+  // Timeouts far beyond a test's length: only the connection caps can make room in a flood.
+  static HttpApiLimits patient_limits() {
+    HttpApiLimits limits = fast_limits();
+    limits.request_timeout = seconds(60);
+    limits.connection_timeout = seconds(60);
     return limits;
   }
 
@@ -371,16 +381,23 @@ TEST_P(HttpApiTest, ServesStatusHealthzAndPromtoolCleanMetrics) {
   EXPECT_EQ(head.status, 200);
 }
 
-TEST_P(HttpApiTest, TriggerAcceptsJsonEventOrActionQueryAndForm) {
+TEST_P(HttpApiTest, TriggerAcceptsJsonOrFormBodiesButNeverTheQueryString) {
   start_default();
   HttpResult json = curl("-H 'Content-Type: application/json' -d '{\"event\":\"media_start\"}' " +
                          f_->url("/trigger"));
   EXPECT_EQ(json.status, 200) << json.body;
   EXPECT_TRUE(contains(json.body, "\"status\":\"ok\""));
-  // curl -d without a content type sends form-urlencoded; ADRG users did exactly that.
-  EXPECT_EQ(curl("-d '{\"action\":\"media_stop\"}' " + f_->url("/trigger")).status, 200);
-  EXPECT_EQ(curl("-X POST " + f_->url("/trigger?event=tier3_pause")).status, 200);
+  // ADRG's README, verbatim: curl -d without a content type sends form-urlencoded.
+  HttpResult adrg_readme =
+      curl("-X POST " + f_->url("/trigger") + " -d '{\"event\": \"media_stop\"}'");
+  EXPECT_EQ(adrg_readme.status, 200) << adrg_readme.body;
+  EXPECT_EQ(curl("-d '{\"action\":\"tier3_pause\"}' " + f_->url("/trigger")).status, 200);
   EXPECT_EQ(curl("-d 'event=tier3_resume' " + f_->url("/trigger")).status, 200);
+  // A link or an <img> must never act: the query string is not read.
+  HttpResult query = curl("-X POST " + f_->url("/trigger?event=tier3_pause"));
+  EXPECT_EQ(query.status, 400) << query.body;
+  EXPECT_TRUE(contains(query.body, "not the query string")) << query.body;
+  EXPECT_EQ(curl("-X POST " + f_->url("/trigger?action=tier3_pause")).status, 400);
   EXPECT_EQ(f_->recorder_.trigger_list(),
             (std::vector<std::string>{"media_start", "media_stop", "tier3_pause", "tier3_resume"}));
 }
@@ -503,11 +520,12 @@ TEST_P(HttpApiTest, NonLoopbackBindWithoutTokenRefusesToStart) {
   EXPECT_FALSE(std::filesystem::exists(config.unix_socket));  // removed on stop
 }
 
-TEST_P(HttpApiTest, TokenGuardsPostsOverTcpButNotGetsOrTheUnixSocket) {
+TEST_P(HttpApiTest, WithATokenEverythingButHealthzNeedsItOverTcpAndNothingOverUnix) {
   HttpServerConfig config = f_->default_config();
   config.token = "s3cret-token";
   ASSERT_TRUE(f_->start(config).ok());
   const std::string trigger = "-d '{\"event\":\"media_start\"}' ";
+  const std::string bearer = "-H 'Authorization: Bearer s3cret-token' ";
 
   HttpResult missing = curl(trigger + f_->url("/trigger"));
   EXPECT_EQ(missing.status, 401);
@@ -522,14 +540,152 @@ TEST_P(HttpApiTest, TokenGuardsPostsOverTcpButNotGetsOrTheUnixSocket) {
             401);  // a prefix of the token
   EXPECT_TRUE(f_->recorder_.trigger_list().empty());
 
-  HttpResult right =
-      curl("-H 'Authorization: Bearer s3cret-token' " + trigger + f_->url("/trigger"));
+  // Reads, the event stream, job data and the webhook are guarded like the triggers.
+  for (const char* path : {"/status", "/metrics", "/events", "/jobs", "/jobs/backup/logs"}) {
+    EXPECT_EQ(curl("--max-time 2 " + f_->url(path)).status, 401) << path;
+  }
+  EXPECT_EQ(
+      curl("-d '{\"NotificationType\":\"PlaybackStart\"}' " + f_->url("/webhook/media")).status,
+      401);
+  EXPECT_EQ(curl(f_->url("/healthz")).status, 200);  // liveness stays open for probes
+
+  HttpResult right = curl(bearer + trigger + f_->url("/trigger"));
   EXPECT_EQ(right.status, 200) << right.body;
-  EXPECT_EQ(curl(f_->url("/status")).status, 200);  // reads stay open
+  EXPECT_EQ(curl(bearer + f_->url("/status")).status, 200);
+  EXPECT_EQ(curl(bearer + f_->url("/metrics")).status, 200);
+  EXPECT_EQ(curl(bearer + f_->url("/jobs")).status, 404);  // reaches routing: no job handler
 
   HttpResult over_unix = curl(trigger + f_->unix_url("/trigger"));
   EXPECT_EQ(over_unix.status, 200) << over_unix.body;
+  EXPECT_EQ(curl(f_->unix_url("/status")).status, 200);
   EXPECT_EQ(f_->recorder_.trigger_list(), (std::vector<std::string>{"media_start", "media_start"}));
+}
+
+TEST_P(HttpApiTest, PublicReadOpensStatusAndMetricsButNotJobsEventsOrTriggers) {
+  HttpServerConfig config = f_->default_config();
+  config.token = "s3cret-token";
+  config.public_read = true;
+  ASSERT_TRUE(f_->start(config).ok());
+  EXPECT_EQ(curl(f_->url("/status")).status, 200);
+  EXPECT_EQ(curl(f_->url("/metrics")).status, 200);
+  EXPECT_EQ(curl("--max-time 2 " + f_->url("/events")).status, 401);
+  EXPECT_EQ(curl(f_->url("/jobs")).status, 401);
+  EXPECT_EQ(curl("-d '{\"event\":\"media_start\"}' " + f_->url("/trigger")).status, 401);
+  EXPECT_TRUE(f_->recorder_.trigger_list().empty());
+}
+
+TEST_P(HttpApiTest, JobDataNeverGoesOverTcpWithoutATokenAndNeedsItWithOne) {
+  std::atomic<int> job_requests{0};
+  HttpApiHandlers handlers = f_->handlers();
+  handlers.jobs = [&](const ApiRequest&, ApiReplyFn reply) {
+    ++job_requests;
+    reply(ApiReply{200, "{\"jobs\":[]}\n"});
+  };
+  ASSERT_TRUE(f_->start(f_->default_config(), HttpApiFixture::fast_limits(), handlers).ok());
+  for (const char* path : {"/jobs", "/jobs/backup", "/jobs/backup/logs", "/jobs/backup/wait"}) {
+    HttpResult refused = curl(f_->url(path));
+    EXPECT_EQ(refused.status, 403) << path;
+    EXPECT_TRUE(contains(refused.body, "unix socket")) << refused.body;
+  }
+  EXPECT_EQ(job_requests.load(), 0);
+  EXPECT_EQ(curl(f_->unix_url("/jobs")).status, 200);
+  EXPECT_EQ(job_requests.load(), 1);
+
+  f_->shutdown();
+  HttpServerConfig config = f_->default_config();
+  config.token = "tok";
+  ASSERT_TRUE(f_->start(config, HttpApiFixture::fast_limits(), handlers).ok());
+  EXPECT_EQ(curl(f_->url("/jobs/backup/logs")).status, 401);
+  EXPECT_EQ(curl("-H 'Authorization: Bearer tok' " + f_->url("/jobs/backup/logs")).status, 200);
+  EXPECT_EQ(job_requests.load(), 2);
+}
+
+TEST_P(HttpApiTest, ForeignHostHeadersAreRefusedAsDnsRebinding) {
+  HttpServerConfig config = f_->default_config();
+  config.allowed_hosts = {"adrg.home.arpa"};
+  ASSERT_TRUE(f_->start(config).ok());
+  const std::string port = std::to_string(f_->api_->tcp_port());
+  // What a browser sends after rebinding attacker.example to 127.0.0.1: its own name as Host.
+  const std::string rebound = "--resolve attacker.example:" + port + ":127.0.0.1 ";
+  for (const char* path : {"/status", "/healthz", "/metrics", "/jobs", "/nope"}) {
+    HttpResult result = curl(rebound + "http://attacker.example:" + port + path);
+    EXPECT_EQ(result.status, 403) << path << " " << result.body;
+    EXPECT_TRUE(contains(result.body, "DNS-rebinding")) << result.body;
+  }
+  HttpResult act = curl(
+      rebound + "-d '{\"event\":\"media_start\"}' http://attacker.example:" + port + "/trigger");
+  EXPECT_EQ(act.status, 403);
+  EXPECT_TRUE(f_->recorder_.trigger_list().empty());
+  // The names this machine really has, and the configured extra one, are served.
+  EXPECT_EQ(curl("-H 'Host: localhost:" + port + "' " + f_->url("/status")).status, 200);
+  EXPECT_EQ(curl("--resolve adrg.home.arpa:" + port + ":127.0.0.1 http://adrg.home.arpa:" + port +
+                 "/status")
+                .status,
+            200);
+  char hostname[256] = {};
+  ASSERT_EQ(::gethostname(hostname, sizeof(hostname) - 1), 0);
+  EXPECT_EQ(
+      curl("-H 'Host: " + std::string(hostname) + ":" + port + "' " + f_->url("/status")).status,
+      200);
+  // The unix socket cannot be reached from a browser: its Host is not checked.
+  EXPECT_EQ(curl("-H 'Host: attacker.example' " + f_->unix_url("/status")).status, 200);
+}
+
+TEST_P(HttpApiTest, CrossSiteRequestsFromWebPagesAreRefusedOnTheDefaultConfig) {
+  start_default();
+  const std::string port = std::to_string(f_->api_->tcp_port());
+  const std::string evil = "-H 'Origin: http://attacker.example' ";
+  // What a page can send without a CORS preflight: text/plain JSON, a form, multipart.
+  EXPECT_EQ(curl(evil + "-H 'Content-Type: text/plain' -d '{\"event\":\"media_start\"}' " +
+                 f_->url("/trigger"))
+                .status,
+            403);
+  EXPECT_EQ(curl("-H 'Origin: null' -d 'event=tier3_pause' " + f_->url("/trigger")).status, 403);
+  EXPECT_EQ(
+      curl("-H 'Sec-Fetch-Site: cross-site' -d 'event=tier3_pause' " + f_->url("/trigger")).status,
+      403);
+  EXPECT_EQ(
+      curl("-H 'Origin: http://127.0.0.1:1' -d 'event=tier3_pause' " + f_->url("/trigger")).status,
+      403);  // another port is another origin
+  HttpResult webhook =
+      curl(evil + "-F 'payload={\"event\":\"media.play\"}' " + f_->url("/webhook/media"));
+  EXPECT_EQ(webhook.status, 403) << webhook.body;
+  EXPECT_EQ(curl(evil + f_->url("/status")).status, 403);
+  EXPECT_TRUE(f_->recorder_.trigger_list().empty());
+  {
+    std::lock_guard lock(f_->recorder_.mutex);
+    EXPECT_TRUE(f_->recorder_.webhooks.empty());
+  }
+  // The API's own origin (its future pages) and clients that send no Origin still work.
+  EXPECT_EQ(curl("-H 'Origin: http://127.0.0.1:" + port + "' -d 'event=tier3_pause' " +
+                 f_->url("/trigger"))
+                .status,
+            200);
+  EXPECT_EQ(curl("-F 'payload={\"event\":\"media.play\"}' " + f_->url("/webhook/media")).status,
+            200);
+  EXPECT_EQ(f_->recorder_.trigger_list(), std::vector<std::string>{"tier3_pause"});
+  EXPECT_EQ(f_->on_loop([&] { return f_->api_->refused_count(); }), 6u);
+}
+
+TEST_P(HttpApiTest, WebhookSecretGuardsTheWebhookByHeaderOrQuery) {
+  HttpServerConfig config = f_->default_config();
+  config.token = "tok";
+  config.webhook_secret = "hook";
+  ASSERT_TRUE(f_->start(config).ok());
+  const std::string body = "-H 'Content-Type: application/json' -d '{\"NotificationType\":1}' ";
+  HttpResult missing = curl(body + f_->url("/webhook/media"));
+  EXPECT_EQ(missing.status, 403);
+  EXPECT_TRUE(contains(missing.body, "missing webhook secret")) << missing.body;
+  EXPECT_EQ(curl(body + "-H 'Authorization: Bearer tok' " + f_->url("/webhook/media")).status, 403);
+  EXPECT_EQ(curl(body + f_->url("/webhook/media?secret=hoo")).status, 403);
+  EXPECT_EQ(curl(body + "-H 'X-Adrg-Webhook-Secret: hook' " + f_->url("/webhook/media")).status,
+            200);
+  // Plex can be given only a URL.
+  EXPECT_EQ(curl("-F 'payload={\"event\":\"media.play\"}' " + f_->url("/webhook/media?secret=hook"))
+                .status,
+            200);
+  std::lock_guard lock(f_->recorder_.mutex);
+  EXPECT_EQ(f_->recorder_.webhooks.size(), 2u);
 }
 
 TEST_P(HttpApiTest, UnixSocketServesWithMode0660AndReplacesAStaleFile) {
@@ -598,12 +754,12 @@ TEST_P(HttpApiTest, SlowClientsNeitherStallOthersNorLiveForever) {
   };
   // Half a request line and headers; half a body.
   int headers = connect_tcp();
-  std::string partial = "GET /status HTTP/1.1\r\nHost: x\r\n";
+  std::string partial = "GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n";
   ASSERT_EQ(::send(headers, partial.data(), partial.size(), 0),
             static_cast<ssize_t>(partial.size()));
   int body = connect_tcp();
   std::string partial_body =
-      "POST /trigger HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "POST /trigger HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
       "Content-Length: 100\r\n\r\n{\"event\":";
   ASSERT_EQ(::send(body, partial_body.data(), partial_body.size(), 0),
             static_cast<ssize_t>(partial_body.size()));
@@ -625,6 +781,154 @@ TEST_P(HttpApiTest, SlowClientsNeitherStallOthersNorLiveForever) {
   }
   EXPECT_TRUE(f_->recorder_.trigger_list().empty());
   EXPECT_EQ(curl(f_->url("/healthz")).status, 200);
+}
+
+// Many connections that open and then say almost nothing, as a slowloris attack or a flood of
+// idle sockets would, each bound to a chosen loopback source address.
+class SlowClients {
+ public:
+  SlowClients(std::uint16_t port, int count, const std::vector<std::string>& sources) {
+    rlimit limit{};
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+    if (limit.rlim_cur < limit.rlim_max) {
+      limit.rlim_cur = limit.rlim_max;
+      ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
+    const std::string partial = "GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    for (int i = 0; i < count; ++i) {
+      int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (fd < 0) break;
+      sockaddr_in source{};
+      source.sin_family = AF_INET;
+      ::inet_pton(AF_INET, sources[static_cast<std::size_t>(i) % sources.size()].c_str(),
+                  &source.sin_addr);
+      ::bind(fd, reinterpret_cast<sockaddr*>(&source), sizeof(source));
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_port = htons(port);
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+        ::close(fd);
+        continue;
+      }
+      ::send(fd, partial.data(), partial.size(), MSG_NOSIGNAL);
+      fds_.push_back(fd);
+    }
+  }
+  ~SlowClients() {
+    for (int fd : fds_) ::close(fd);
+  }
+  SlowClients(const SlowClients&) = delete;
+  SlowClients& operator=(const SlowClients&) = delete;
+
+  std::size_t connected() const { return fds_.size(); }
+  // Connections the server has not closed (no EOF or reset seen).
+  std::size_t still_open() const {
+    std::size_t open = 0;
+    for (int fd : fds_) {
+      pollfd pfd{fd, POLLIN | POLLRDHUP, 0};
+      if (::poll(&pfd, 1, 0) == 0) ++open;
+    }
+    return open;
+  }
+
+ private:
+  std::vector<int> fds_;
+};
+
+TEST_P(HttpApiTest, ASlowlorisTrickleIsClosedAtTheRequestDeadline) {
+  start_default();  // request_timeout 2 s, MHD's idle timeout 1 s
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(f_->api_->tcp_port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  // One byte every 300 ms: MHD's idle timeout alone would never fire.
+  const std::string request =
+      "GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: " + std::string(200, 'a');
+  bool closed = false;
+  for (std::size_t i = 0; i < request.size() && !closed; ++i) {
+    if (::send(fd, &request[i], 1, MSG_NOSIGNAL) != 1) {
+      closed = true;
+      break;
+    }
+    pollfd pfd{fd, POLLIN | POLLRDHUP, 0};
+    closed = ::poll(&pfd, 1, 300) > 0;
+  }
+  ::close(fd);
+  EXPECT_TRUE(closed) << "a client trickling its headers was never closed";
+  EXPECT_EQ(curl(f_->url("/healthz")).status, 200);
+}
+
+TEST_P(HttpApiTest, AFloodOfSlowConnectionsFromOneAddressLeavesRoomForOthers) {
+  ASSERT_TRUE(f_->start(f_->default_config(), HttpApiFixture::patient_limits()).ok());
+  SlowClients flood(f_->api_->tcp_port(), 500, {"127.0.0.1"});
+  ASSERT_GT(flood.connected(), 400u);
+  // A well-behaved client from the same address still gets its answer: it displaces the
+  // flood's oldest idle connection instead of being refused.
+  HttpResult status = curl(f_->url("/status"));
+  EXPECT_EQ(status.status, 200) << status.body;
+  EXPECT_EQ(curl(f_->unix_url("/healthz")).status, 200);
+  // The flood holds at most its per-source share of the server.
+  EXPECT_TRUE(adrg::testing::wait_until([&] {
+    return flood.still_open() <= HttpApiLimits{}.per_source_connection_limit;
+  })) << flood.still_open()
+      << " of the flood's connections are still open";
+}
+
+TEST_P(HttpApiTest, AFloodFromManyAddressesStillLeavesRoomAndTheUnixSocketAnswers) {
+  HttpApiLimits limits = HttpApiFixture::patient_limits();
+  ASSERT_TRUE(f_->start(f_->default_config(), limits).ok());
+  std::vector<std::string> sources;
+  for (int i = 2; i < 102; ++i) sources.push_back("127.0.0." + std::to_string(i));
+  SlowClients flood(f_->api_->tcp_port(), 500, sources);
+  ASSERT_GT(flood.connected(), 400u);
+  EXPECT_EQ(curl(f_->url("/status")).status, 200);
+  EXPECT_EQ(curl(f_->unix_url("/status")).status, 200);
+  EXPECT_TRUE(adrg::testing::wait_until([&] {
+    return flood.still_open() <= limits.connection_limit;
+  })) << flood.still_open();
+}
+
+TEST_P(HttpApiTest, AClosedEventsClientFreesItsSlotAtOnce) {
+  HttpApiLimits limits = HttpApiFixture::fast_limits();
+  limits.sse_keepalive = seconds(60);  // no keep-alive write will find the closed socket
+  ASSERT_TRUE(f_->start(f_->default_config(), limits).ok());
+  Child stream("curl -sS -N --max-time 30 " + f_->url("/events"));
+  ASSERT_TRUE(stream.read_until([](const std::string& out) { return contains(out, "adrg"); }));
+  ASSERT_TRUE(adrg::testing::wait_until([&] { return f_->sse_clients() == 1; }));
+  stream.interrupt();
+  EXPECT_TRUE(adrg::testing::wait_until([&] { return f_->sse_clients() == 0; }, seconds(5)));
+  EXPECT_TRUE(adrg::testing::wait_until(
+      [&] { return f_->on_loop([&] { return f_->api_->connection_count(); }) == 0; }, seconds(5)));
+}
+
+TEST_P(HttpApiTest, AClosedLongPollFreesItsSlotAtOnce) {
+  std::mutex mutex;
+  std::vector<ApiReplyFn> parked;
+  HttpApiHandlers handlers = f_->handlers();
+  handlers.jobs = [&](const ApiRequest&, ApiReplyFn reply) {
+    std::lock_guard lock(mutex);
+    parked.push_back(std::move(reply));  // answered never: a job that does not end
+  };
+  HttpApiLimits limits = HttpApiFixture::fast_limits();
+  ASSERT_TRUE(f_->start(f_->default_config(), limits, handlers).ok());
+  Child waiter("curl -sS --max-time 30 " + f_->unix_url("/jobs/backup/wait"));
+  ASSERT_TRUE(adrg::testing::wait_until([&] {
+    std::lock_guard lock(mutex);
+    return parked.size() == 1;
+  }));
+  EXPECT_EQ(f_->on_loop([&] { return f_->api_->connection_count(); }), 1u);
+  waiter.interrupt();
+  EXPECT_TRUE(adrg::testing::wait_until(
+      [&] { return f_->on_loop([&] { return f_->api_->connection_count(); }) == 0; }, seconds(5)));
+  f_->on_loop([&] {
+    std::lock_guard lock(mutex);
+    parked.front()(ApiReply{200, "{}"});  // a late answer to nobody is harmless
+    return 0;
+  });
+  EXPECT_EQ(curl(f_->unix_url("/healthz")).status, 200);
 }
 
 TEST_P(HttpApiTest, EventsStreamReplaysTheRingThenStreamsNewEvents) {
@@ -723,26 +1027,6 @@ INSTANTIATE_TEST_SUITE_P(Backends, HttpApiTest,
                          ::testing::Values(ReactorBackend::kIoUring, ReactorBackend::kEpoll),
                          [](const auto& info) { return std::string(to_string(info.param)); });
 
-TEST(HttpApiHelpers, LoopbackHosts) {
-  for (const char* host :
-       {"127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost", "LocalHost", "::ffff:127.0.0.1"}) {
-    EXPECT_TRUE(is_loopback_host(host)) << host;
-  }
-  for (const char* host : {"0.0.0.0", "::", "192.168.1.10", "10.0.0.1", "example.com", "",
-                           "128.0.0.1", "localhost.evil.com"}) {
-    EXPECT_FALSE(is_loopback_host(host)) << host;
-  }
-}
-
-TEST(HttpApiHelpers, TokenCompare) {
-  EXPECT_TRUE(token_equals("abc", "abc"));
-  EXPECT_FALSE(token_equals("abd", "abc"));
-  EXPECT_FALSE(token_equals("ab", "abc"));
-  EXPECT_FALSE(token_equals("abcd", "abc"));
-  EXPECT_FALSE(token_equals("", "abc"));
-  EXPECT_TRUE(token_equals("", ""));
-}
-
 TEST(HttpApiHelpers, JsonEscape) {
   EXPECT_EQ(json_escape("a\"b\\c\nd\x01"), "a\\\"b\\\\c\\nd\\u0001");
 }
@@ -807,6 +1091,18 @@ TEST_F(AdrgctlTest, TriggerAndErrors) {
   Command unreachable = adrgctl("--url http://127.0.0.1:1 status");
   EXPECT_NE(unreachable.code, 0);
   EXPECT_FALSE(unreachable.output.empty());
+}
+
+TEST_F(AdrgctlTest, StatusAnswersOverTheUnixSocketDuringAFloodOfSlowConnections) {
+  ASSERT_TRUE(f_->start(f_->default_config(), HttpApiFixture::patient_limits()).ok());
+  SlowClients flood(f_->api_->tcp_port(), 500, {"127.0.0.1"});
+  ASSERT_GT(flood.connected(), 400u);
+  Command status = adrgctl("--socket " + shell_quote(f_->config_.unix_socket) + " status");
+  EXPECT_EQ(status.code, 0) << status.output;
+  EXPECT_TRUE(contains(status.output, "tdarr-node")) << status.output;
+  Command over_tcp =
+      adrgctl("--url http://127.0.0.1:" + std::to_string(f_->api_->tcp_port()) + " status");
+  EXPECT_EQ(over_tcp.code, 0) << over_tcp.output;
 }
 
 TEST_F(AdrgctlTest, EventsFollowsTheStream) {
