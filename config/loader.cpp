@@ -1077,6 +1077,12 @@ ConfigLoad Loader::run(std::string_view text) {
           "expected a map of sections (general:, tiers:, media_mode:, ...), got " + describe(root));
     return std::move(result_);
   }
+  if ((!root.IsDefined() || root.IsNull()) && options_.reload) {
+    error({},
+          "the config file is empty (nothing but blanks or comments); a reload needs a "
+          "complete config, the running one is not replaced by ADRG's defaults");
+    return std::move(result_);
+  }
   load_environment(root);
   if (!root.IsDefined() || root.IsNull()) {
     warning({}, "the config file is empty; using ADRG's defaults");

@@ -156,6 +156,45 @@ TEST(ConfigLoader, EmptyFileMeansDefaults) {
   EXPECT_NE(load.warnings[0].message.find("empty"), std::string::npos);
 }
 
+// What `: > config.yaml`, a truncating editor or SIGHUP after an emptied file hand a reload: it
+// must be refused, never turned into the defaults (which would drop the token and move the API).
+TEST(ConfigLoader, ReloadRefusesAnEmptyDocument) {
+  LoadOptions options = isolated();
+  options.reload = true;
+  for (const char* text : {"", "\n", "   \n\t\n", "# only a comment\n", "---\n", "~\n", "null\n"}) {
+    ConfigLoad load = load_config_text(text, "/etc/adrg/config.yaml", options);
+    EXPECT_FALSE(load.ok()) << "'" << text << "'";
+    ASSERT_EQ(load.errors.size(), 1u) << "'" << text << "': " << all_issues(load);
+    EXPECT_EQ(format_issue(load.errors[0], "error"),
+              "/etc/adrg/config.yaml: error: the config file is empty (nothing but blanks or "
+              "comments); a reload needs a complete config, the running one is not replaced by "
+              "ADRG's defaults")
+        << "'" << text << "'";
+  }
+}
+
+TEST(ConfigLoader, ReloadRefusesADocumentThatIsNotAMap) {
+  LoadOptions options = isolated();
+  options.reload = true;
+  // A truncated write can leave a bare word or a list where the map of sections was.
+  ConfigLoad word = load_config_text("\n  gener\n", "c.yaml", options);
+  ASSERT_EQ(word.errors.size(), 1u) << all_issues(word);
+  EXPECT_EQ(format_issue(word.errors[0], "error"),
+            "c.yaml:2:3: error: expected a map of sections (general:, tiers:, media_mode:, ...), "
+            "got 'gener'");
+  ConfigLoad list = load_config_text("- general\n", "c.yaml", options);
+  ASSERT_EQ(list.errors.size(), 1u) << all_issues(list);
+  EXPECT_EQ(list.errors[0].line, 1);
+  EXPECT_EQ(list.errors[0].column, 1);
+}
+
+TEST(ConfigLoader, ReloadAcceptsAnyNonEmptyMap) {
+  LoadOptions options = isolated();
+  options.reload = true;
+  ConfigLoad load = load_config_text("general: {}\n", "c.yaml", options);
+  EXPECT_TRUE(load.ok()) << all_issues(load);
+}
+
 constexpr std::string_view kEverything = R"(
 general:
   poll_interval_seconds: 2.5
