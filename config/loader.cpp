@@ -11,6 +11,7 @@
 #include <tuple>
 #include <utility>
 
+#include "config/bind_host.h"
 #include "config/env.h"
 #include "config/size.h"
 #include "core/fs.h"
@@ -102,10 +103,6 @@ std::string join(const std::vector<std::string>& items) {
 
 bool is_http_url(std::string_view url) {
   return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
-}
-
-bool is_loopback_host(std::string_view host) {
-  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
 }
 
 bool is_device_number(std::string_view text) {
@@ -618,13 +615,19 @@ void Loader::read_general(MapReader& m, GeneralConfig& g) {
 
 void Loader::read_http_server(MapReader& m, HttpServerConfig& h) {
   if (auto e = m.take("enabled")) read_bool(*e, h.enabled);
+  BindHost bind{h.host, true, false};  // the default, 127.0.0.1
   if (auto e = m.take("host")) {
     std::string host;
     read_string(*e, host);
-    if (was_set(e->path) && host.empty()) {
-      error(where(*e), e->path + ": expected an address to bind, such as 127.0.0.1, got ''");
-    } else if (was_set(e->path)) {
-      h.host = std::move(host);
+    if (was_set(e->path)) {
+      auto parsed = parse_bind_host(host);
+      if (parsed) {
+        bind = std::move(*parsed);
+        h.host = bind.host;
+      } else {
+        error(where(*e), e->path + ": " + parsed.error().message);
+        bind.loopback = true;  // reported once; the token rule below has nothing to add
+      }
     }
   }
   if (auto e = m.take("port")) read_int(*e, h.port, 1, 65535);
@@ -662,13 +665,16 @@ void Loader::read_http_server(MapReader& m, HttpServerConfig& h) {
   }
   if (auto e = m.take("webhook_secret")) read_string(*e, h.webhook_secret);
   m.finish();
-  // Not an error: the HTTP layer refuses to start in that case, and --check-config should still
-  // be able to validate everything else.
-  if (h.enabled && h.token.empty() && !is_loopback_host(h.host)) {
-    warning(location_of({"general.http_server.host", "general.http_server"}),
-            "general.http_server.host '" + h.host +
-                "' is reachable beyond this machine but general.http_server.token is empty; the "
-                "HTTP server will refuse to start without a token");
+  // The HTTP layer refuses to listen beyond loopback without a token; an error here makes the
+  // daemon, a reload and --check-config refuse the same file with the same file:line:column.
+  // A name is taken as reaching beyond this machine: what it resolves to is not known without
+  // DNS (and may change).
+  if (h.enabled && h.token.empty() && !bind.loopback) {
+    error(location_of({"general.http_server.host", "general.http_server"}),
+          "general.http_server.host '" + h.host + "' " +
+              (bind.is_name ? "is a host name, which may be reachable" : "is reachable") +
+              " beyond this machine but general.http_server.token is empty: the API would let "
+              "anyone on the network trigger actions; set a token or bind 127.0.0.1");
   }
 }
 
@@ -1010,6 +1016,13 @@ void Loader::apply_docker_host() {
   // Engine API over a unix socket only.
   auto host = env_.lookup("DOCKER_HOST");
   if (!host || host->empty()) return;
+  if (config_.general.docker_socket.empty()) {
+    // An explicit "" says "no Docker" for this config; an exported DOCKER_HOST meant for the
+    // docker CLI must not turn the integration back on (nor make --check-config connect).
+    warning(location_of({"general.docker_socket"}),
+            "DOCKER_HOST=" + *host + " is ignored: general.docker_socket is \"\" (Docker off)");
+    return;
+  }
   constexpr std::string_view kUnix = "unix://";
   if (host->rfind(kUnix, 0) == 0 && host->size() > kUnix.size()) {
     config_.general.docker_socket = host->substr(kUnix.size());
