@@ -13,6 +13,7 @@ namespace adrg {
 
 struct HttpServerConfig {
   bool enabled = true;
+  // Trimmed; anything but loopback needs the token (config/bind_host.h).
   std::string host = "127.0.0.1";
   int port = 8765;
   std::string unix_socket = "/run/adrg/adrg.sock";  // adrg extension; empty disables it
@@ -45,7 +46,8 @@ struct GeneralConfig {
   std::string proc_root = "/proc";
   std::string thermal_root = "/sys/class/thermal";
   std::string hwmon_root = "/sys/class/hwmon";
-  std::string docker_socket = "/var/run/docker.sock";  // DOCKER_HOST=unix://... overrides
+  // DOCKER_HOST=unix://... overrides a path; "" (Docker off) stays off.
+  std::string docker_socket = "/var/run/docker.sock";
   std::string env_file = "/etc/adrg/adrg.env";
   // adrg extension: every child directory of this cgroup v2 directory is a governed unit named
   // after the directory (tier by the same globs as containers), frozen with cgroup.freeze.

@@ -11,6 +11,7 @@
 #include <tuple>
 #include <utility>
 
+#include "config/bind_host.h"
 #include "config/env.h"
 #include "config/size.h"
 #include "core/fs.h"
@@ -49,7 +50,12 @@ std::string_view trim_view(std::string_view text) {
 
 std::string number_text(double value) {
   char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  // Plain digits for the numbers people write ("100000", not the shortest form "1e+05").
+  const double magnitude = std::fabs(value);
+  const auto format = magnitude == 0 || (magnitude >= 1e-6 && magnitude < 1e15)
+                          ? std::chars_format::fixed
+                          : std::chars_format::general;
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value, format);
   return ec == std::errc() ? std::string(buf, end) : std::string("?");
 }
 
@@ -99,10 +105,6 @@ bool is_http_url(std::string_view url) {
   return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
 }
 
-bool is_loopback_host(std::string_view host) {
-  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
-}
-
 bool is_device_number(std::string_view text) {
   auto colon = text.find(':');
   if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size()) return false;
@@ -133,11 +135,29 @@ struct Range {
   }
 };
 
-constexpr Range kPositive{0, true};
-constexpr Range kNonNegative{0, false};
+// Every numeric setting has a finite range (README, "Config ranges"), wide enough for any home
+// server, so that nothing overflows where the value is used: seconds become std::chrono
+// nanoseconds (an int64: 1e308 s, or even 1e10 s, is undefined behaviour there), MB/s become
+// bytes/s in a uint64. The lower ends keep a value from rounding to 0 where 0 means something
+// else: a 0 ns tick spins the loop, and 0 bytes/s in io.max or a download client is "unlimited".
+constexpr double kDay = 24 * 3600.0;
+constexpr Range kPollSeconds{0.1, false, 3600, false};  // timer periods
+constexpr Range kHoldSeconds{0, false, kDay, false};    // holds, cooldowns, rate limits
+constexpr Range kRetainSeconds{0, false, 365 * kDay, false};
+constexpr Range kQueueSeconds{0, false, 7 * kDay, false};  // 0 = no limit
+constexpr Range kMbPerSec{0.001, false, 100000, false};    // 0.001 MiB/s is ~1 KiB/s
 constexpr Range kPercent{0, true, 100, false};
 constexpr Range kPercentOrZero{0, false, 100, false};
 constexpr Range kTemperature{0, true, 150, false};
+constexpr std::string_view kSeconds = "a number of seconds";
+// Tier memory limits: 0 would make the kernel reclaim (memory.high) or OOM-kill (memory.max) the
+// container at once, and Docker users write 0 for "no limit", which here is a missing key.
+constexpr std::uint64_t kMemoryMin = 1ull << 20;
+constexpr std::uint64_t kMemoryMax = 1ull << 50;
+constexpr std::string_view kMemoryRange =
+    "a size from 1M to 1P (leave the key out, or null, for no limit)";
+constexpr std::uint64_t kLogMaxBytes = 1ull << 40;
+constexpr std::string_view kMbps = "a number of MB/s";
 
 // One key of a YAML map and its value; path is the dotted name used in messages
 // ("media_mode.download_throttle.url").
@@ -220,7 +240,9 @@ class Loader {
   void read_string(const Entry& e, std::string& out, bool expand = true);
   void read_url(const Entry& e, std::string& out);
   void read_enum(const Entry& e, std::string& out, const std::vector<std::string>& allowed);
-  void read_size(const Entry& e, std::optional<std::uint64_t>& out);
+  // A size within [min, max]; `range` says so in the error ("a size from 1M to 1P").
+  void read_size(const Entry& e, std::optional<std::uint64_t>& out, std::uint64_t min,
+                 std::uint64_t max, std::string_view range);
   void read_string_list(const Entry& e, std::vector<std::string>& out, std::string_view noun);
   std::optional<MapReader> section(const Entry& e);
 
@@ -476,7 +498,8 @@ void Loader::read_enum(const Entry& e, std::string& out, const std::vector<std::
   remember(e);
 }
 
-void Loader::read_size(const Entry& e, std::optional<std::uint64_t>& out) {
+void Loader::read_size(const Entry& e, std::optional<std::uint64_t>& out, std::uint64_t min,
+                       std::uint64_t max, std::string_view range) {
   if (e.value.IsDefined() && e.value.IsNull()) {  // explicit "no limit"
     out.reset();
     remember(e);
@@ -488,6 +511,10 @@ void Loader::read_size(const Entry& e, std::optional<std::uint64_t>& out) {
   if (!size) {
     error(where(e), e.path + ": " + size.error().message +
                         " (expected bytes or a size such as 512M or 1.5G)");
+    return;
+  }
+  if (*size < min || *size > max) {
+    error(where(e), e.path + ": expected " + std::string(range) + ", got '" + *text + "'");
     return;
   }
   out = *size;
@@ -535,17 +562,15 @@ std::optional<MapReader> Loader::section(const Entry& e) {
 
 void Loader::read_general(MapReader& m, GeneralConfig& g) {
   if (auto e = m.take("poll_interval_seconds")) {
-    read_number(*e, g.poll_interval_seconds, kPositive, "a number of seconds");
+    read_number(*e, g.poll_interval_seconds, kPollSeconds, kSeconds);
   }
   if (auto e = m.take("state_file")) read_string(*e, g.state_file);
   if (auto e = m.take("log_file")) read_string(*e, g.log_file);  // "" = no log file
   if (auto e = m.take("log_max_bytes")) {
     // Python's RotatingFileHandler: 0 means never rotate. A size string ("10M") is accepted too.
     std::optional<std::uint64_t> bytes;
-    read_size(*e, bytes);
-    if (bytes && *bytes > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-      error(where(*e), e->path + ": too large");
-    } else if (bytes) {
+    read_size(*e, bytes, 0, kLogMaxBytes, "a size from 0 (never rotate) to 1T");
+    if (bytes) {
       g.log_max_bytes = static_cast<std::int64_t>(*bytes);
     } else if (was_set(e->path)) {
       error(where(*e), e->path + ": expected a number of bytes (0 = never rotate), got nothing");
@@ -590,13 +615,19 @@ void Loader::read_general(MapReader& m, GeneralConfig& g) {
 
 void Loader::read_http_server(MapReader& m, HttpServerConfig& h) {
   if (auto e = m.take("enabled")) read_bool(*e, h.enabled);
+  BindHost bind{h.host, true, false};  // the default, 127.0.0.1
   if (auto e = m.take("host")) {
     std::string host;
     read_string(*e, host);
-    if (was_set(e->path) && host.empty()) {
-      error(where(*e), e->path + ": expected an address to bind, such as 127.0.0.1, got ''");
-    } else if (was_set(e->path)) {
-      h.host = std::move(host);
+    if (was_set(e->path)) {
+      auto parsed = parse_bind_host(host);
+      if (parsed) {
+        bind = std::move(*parsed);
+        h.host = bind.host;
+      } else {
+        error(where(*e), e->path + ": " + parsed.error().message);
+        bind.loopback = true;  // reported once; the token rule below has nothing to add
+      }
     }
   }
   if (auto e = m.take("port")) read_int(*e, h.port, 1, 65535);
@@ -634,13 +665,16 @@ void Loader::read_http_server(MapReader& m, HttpServerConfig& h) {
   }
   if (auto e = m.take("webhook_secret")) read_string(*e, h.webhook_secret);
   m.finish();
-  // Not an error: the HTTP layer refuses to start in that case, and --check-config should still
-  // be able to validate everything else.
-  if (h.enabled && h.token.empty() && !is_loopback_host(h.host)) {
-    warning(location_of({"general.http_server.host", "general.http_server"}),
-            "general.http_server.host '" + h.host +
-                "' is reachable beyond this machine but general.http_server.token is empty; the "
-                "HTTP server will refuse to start without a token");
+  // The HTTP layer refuses to listen beyond loopback without a token; an error here makes the
+  // daemon, a reload and --check-config refuse the same file with the same file:line:column.
+  // A name is taken as reaching beyond this machine: what it resolves to is not known without
+  // DNS (and may change).
+  if (h.enabled && h.token.empty() && !bind.loopback) {
+    error(location_of({"general.http_server.host", "general.http_server"}),
+          "general.http_server.host '" + h.host + "' " +
+              (bind.is_name ? "is a host name, which may be reachable" : "is reachable") +
+              " beyond this machine but general.http_server.token is empty: the API would let "
+              "anyone on the network trigger actions; set a token or bind 127.0.0.1");
   }
 }
 
@@ -687,9 +721,9 @@ void Loader::read_tier(MapReader& m, TierConfig& t) {
       read_int(*e, t.io_weight, 1, 10000);
   }
   auto high = m.take("memory_high");
-  if (high) read_size(*high, t.memory_high);
+  if (high) read_size(*high, t.memory_high, kMemoryMin, kMemoryMax, kMemoryRange);
   auto max = m.take("memory_max");
-  if (max) read_size(*max, t.memory_max);
+  if (max) read_size(*max, t.memory_max, kMemoryMin, kMemoryMax, kMemoryRange);
   m.finish();
   // memory.high above memory.max never throttles: the kernel OOM-kills at memory.max first, the
   // opposite of what a tier's soft limit is for. Refuse it rather than guess which one was meant.
@@ -712,16 +746,16 @@ void Loader::read_media_mode(MapReader& m, MediaModeConfig& mm) {
     read_number(*e, mm.tier2_cpu_max_percent, kPercent, "a percentage of the whole machine");
   }
   if (auto e = m.take_either("tier2_io_max_read_mb_per_sec", "tier2_io_max_read_mbps")) {
-    read_number(*e, mm.tier2_io_max_read_mb_per_sec, kPositive, "a number of MB/s");
+    read_number(*e, mm.tier2_io_max_read_mb_per_sec, kMbPerSec, kMbps);
   }
   if (auto e = m.take_either("tier2_io_max_write_mb_per_sec", "tier2_io_max_write_mbps")) {
-    read_number(*e, mm.tier2_io_max_write_mb_per_sec, kPositive, "a number of MB/s");
+    read_number(*e, mm.tier2_io_max_write_mb_per_sec, kMbPerSec, kMbps);
   }
   if (auto e = m.take("cooldown_seconds")) {
-    read_number(*e, mm.cooldown_seconds, kNonNegative, "a number of seconds");
+    read_number(*e, mm.cooldown_seconds, kHoldSeconds, kSeconds);
   }
   if (auto e = m.take("poll_interval_seconds")) {
-    read_number(*e, mm.poll_interval_seconds, kPositive, "a number of seconds");
+    read_number(*e, mm.poll_interval_seconds, kPollSeconds, kSeconds);
   }
   if (auto e = m.take("count_paused_sessions")) read_bool(*e, mm.count_paused_sessions);
   if (auto e = m.take("download_throttle")) {
@@ -751,7 +785,7 @@ void Loader::read_download_throttle(MapReader& m, DownloadThrottleConfig& d) {
   if (auto e = m.take("password")) read_string(*e, d.password);
   if (auto e = m.take_either("limit_mb_per_sec", "limit_mbps")) {
     // > 0: both clients read a limit of 0 as "unlimited", the opposite of a throttle.
-    read_number(*e, d.limit_mb_per_sec, kPositive, "a number of MB/s");
+    read_number(*e, d.limit_mb_per_sec, kMbPerSec, kMbps);
   }
   m.finish();
   if (d.enabled && d.url.empty()) {
@@ -768,10 +802,10 @@ void Loader::read_thermal(MapReader& m, ThermalConfig& t) {
   if (auto e = m.take("stage2_temp_c")) read_number(*e, t.stage2_temp_c, kTemperature, noun);
   if (auto e = m.take("recovery_temp_c")) read_number(*e, t.recovery_temp_c, kTemperature, noun);
   if (auto e = m.take("recovery_hold_seconds")) {
-    read_number(*e, t.recovery_hold_seconds, kNonNegative, "a number of seconds");
+    read_number(*e, t.recovery_hold_seconds, kHoldSeconds, kSeconds);
   }
   if (auto e = m.take("poll_interval_seconds")) {
-    read_number(*e, t.poll_interval_seconds, kPositive, "a number of seconds");
+    read_number(*e, t.poll_interval_seconds, kPollSeconds, kSeconds);
   }
   m.finish();
 }
@@ -798,13 +832,13 @@ void Loader::read_memory_pressure(MapReader& m, MemoryPressureConfig& mp) {
     read_number(*e, mp.emergency_full_avg10_threshold, kPercent, pct);
   }
   if (auto e = m.take("restart_cooldown_seconds")) {
-    read_number(*e, mp.restart_cooldown_seconds, kNonNegative, "a number of seconds");
+    read_number(*e, mp.restart_cooldown_seconds, kHoldSeconds, kSeconds);
   }
   if (auto e = m.take("memory_high_reduction_factor")) {
     read_number(*e, mp.memory_high_reduction_factor, Range{0, true, 1, false}, "a factor");
   }
   if (auto e = m.take("recovery_hold_seconds")) {
-    read_number(*e, mp.recovery_hold_seconds, kNonNegative, "a number of seconds");
+    read_number(*e, mp.recovery_hold_seconds, kHoldSeconds, kSeconds);
   }
   if (auto e = m.take("trigger")) {
     if (auto s = section(*e)) read_trigger(*s, mp.trigger);
@@ -822,14 +856,14 @@ void Loader::read_io_pressure(MapReader& m, IoPressureConfig& io) {
     read_number(*e, io.recovery_avg10_threshold, kPercent, pct);
   }
   if (auto e = m.take("recovery_hold_seconds")) {
-    read_number(*e, io.recovery_hold_seconds, kNonNegative, "a number of seconds");
+    read_number(*e, io.recovery_hold_seconds, kHoldSeconds, kSeconds);
   }
   // The _mbps spelling is accepted here too, for symmetry with media_mode's tier2 keys.
   if (auto e = m.take_either("tier3_io_max_read_mb_per_sec", "tier3_io_max_read_mbps")) {
-    read_number(*e, io.tier3_io_max_read_mb_per_sec, kPositive, "a number of MB/s");
+    read_number(*e, io.tier3_io_max_read_mb_per_sec, kMbPerSec, kMbps);
   }
   if (auto e = m.take_either("tier3_io_max_write_mb_per_sec", "tier3_io_max_write_mbps")) {
-    read_number(*e, io.tier3_io_max_write_mb_per_sec, kPositive, "a number of MB/s");
+    read_number(*e, io.tier3_io_max_write_mb_per_sec, kMbPerSec, kMbps);
   }
   if (auto e = m.take("devices")) {
     std::vector<std::string> devices;
@@ -882,7 +916,7 @@ void Loader::read_notifications(MapReader& m, NotificationsConfig& n) {
   if (auto e = m.take("gotify_url")) read_url(*e, n.gotify_url);
   if (auto e = m.take("gotify_token")) read_string(*e, n.gotify_token);
   if (auto e = m.take("min_interval_seconds")) {
-    read_number(*e, n.min_interval_seconds, kNonNegative, "a number of seconds");
+    read_number(*e, n.min_interval_seconds, kHoldSeconds, kSeconds);
   }
   m.finish();
   if (!n.ntfy_token.empty() && n.ntfy_url.empty()) {
@@ -914,7 +948,7 @@ void Loader::read_jobs(MapReader& m, JobsConfig& j) {
   if (auto e = m.take("max_jobs")) read_int(*e, j.max_jobs, 1, 10000);
   if (auto e = m.take("retain_finished")) read_int(*e, j.retain_finished, 0, 100000);
   if (auto e = m.take("retain_finished_seconds")) {
-    read_number(*e, j.retain_finished_seconds, kNonNegative, "a number of seconds");
+    read_number(*e, j.retain_finished_seconds, kRetainSeconds, kSeconds);
   }
   if (auto e = m.take("admission")) {
     if (auto s = section(*e)) read_job_admission(*s, j.admission);
@@ -932,7 +966,7 @@ void Loader::read_job_admission(MapReader& m, JobAdmissionConfig& a) {
   if (auto e = m.take("io_some_avg10_max"))
     read_number(*e, a.io_some_avg10_max, kPercentOrZero, pct);
   if (auto e = m.take("max_queue_seconds")) {
-    read_number(*e, a.max_queue_seconds, kNonNegative, "a number of seconds (0 = no limit)");
+    read_number(*e, a.max_queue_seconds, kQueueSeconds, "a number of seconds (0 = no limit)");
   }
   m.finish();
 }
@@ -982,6 +1016,13 @@ void Loader::apply_docker_host() {
   // Engine API over a unix socket only.
   auto host = env_.lookup("DOCKER_HOST");
   if (!host || host->empty()) return;
+  if (config_.general.docker_socket.empty()) {
+    // An explicit "" says "no Docker" for this config; an exported DOCKER_HOST meant for the
+    // docker CLI must not turn the integration back on (nor make --check-config connect).
+    warning(location_of({"general.docker_socket"}),
+            "DOCKER_HOST=" + *host + " is ignored: general.docker_socket is \"\" (Docker off)");
+    return;
+  }
   constexpr std::string_view kUnix = "unix://";
   if (host->rfind(kUnix, 0) == 0 && host->size() > kUnix.size()) {
     config_.general.docker_socket = host->substr(kUnix.size());
@@ -1077,6 +1118,12 @@ ConfigLoad Loader::run(std::string_view text) {
           "expected a map of sections (general:, tiers:, media_mode:, ...), got " + describe(root));
     return std::move(result_);
   }
+  if ((!root.IsDefined() || root.IsNull()) && options_.reload) {
+    error({},
+          "the config file is empty (nothing but blanks or comments); a reload needs a "
+          "complete config, the running one is not replaced by ADRG's defaults");
+    return std::move(result_);
+  }
   load_environment(root);
   if (!root.IsDefined() || root.IsNull()) {
     warning({}, "the config file is empty; using ADRG's defaults");
@@ -1095,7 +1142,7 @@ ConfigLoad Loader::run(std::string_view text) {
                 std::to_string(location_of({"general.poll_interval_seconds"}).line) +
                 "); keep one");
     } else {
-      read_number(*e, config_.general.poll_interval_seconds, kPositive, "a number of seconds");
+      read_number(*e, config_.general.poll_interval_seconds, kPollSeconds, kSeconds);
     }
   }
   if (auto e = top.take("tiers")) read_tiers(*e);

@@ -38,6 +38,11 @@ struct LoadOptions {
   std::string env_file;
   // The process environment; nullptr reads the real environ. Tests inject a map.
   const std::map<std::string, std::string>* environment = nullptr;
+  // A reload of a running daemon (SIGHUP, the config file rewritten). An empty document (no
+  // content, or only blanks and comments) is then an error instead of "ADRG's defaults": `: >
+  // file`, a truncating editor or a half-finished copy must not drop the token and move the API.
+  // At start-up an empty file still means the defaults, with a warning (see README).
+  bool reload = false;
 };
 
 ConfigLoad load_config_file(const std::string& path, const LoadOptions& options = {});

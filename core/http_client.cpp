@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 #include <strings.h>
 
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -199,6 +200,13 @@ struct HttpClient::Impl {
       response.error = transfer->aborted_by_chunk ? "transfer aborted by on_chunk"
                        : transfer->error[0]       ? transfer->error
                                                   : curl_easy_strerror(code);
+      long os_errno = 0;
+      curl_easy_getinfo(transfer->easy, CURLINFO_OS_ERRNO, &os_errno);
+      response.os_errno = static_cast<int>(os_errno);
+      if (!transfer->request.unix_socket.empty()) {
+        response.error = unix_socket_error(transfer->request.unix_socket, code, response.os_errno,
+                                           std::move(response.error));
+      }
     }
     curl_easy_getinfo(transfer->easy, CURLINFO_RESPONSE_CODE, &response.status);
     curl_easy_getinfo(transfer->easy, CURLINFO_TOTAL_TIME, &response.seconds);
@@ -208,6 +216,18 @@ struct HttpClient::Impl {
     HttpResponse result = std::move(response);
     transfer.reset();  // the easy handle is gone before user code runs
     callback(std::move(result));
+  }
+
+  // curl words a failed unix-socket connect after the URL's host ("Failed to connect to
+  // localhost port 80"), which sends a user looking for a TCP port. Every transport error of a
+  // unix-socket request names the socket instead, with the reason the kernel gave.
+  static std::string unix_socket_error(const std::string& path, CURLcode code, int os_errno,
+                                       std::string curl_error) {
+    if (code == CURLE_COULDNT_CONNECT) {
+      return "cannot connect to unix socket " + path + ": " +
+             (os_errno != 0 ? std::strerror(os_errno) : curl_easy_strerror(code));
+    }
+    return "unix socket " + path + ": " + curl_error;
   }
 
   // ---- transfers

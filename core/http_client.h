@@ -22,8 +22,8 @@ struct HttpRequest {
   std::string url;                   // http://localhost/v1.41/... when unix_socket is set
   std::vector<std::string> headers;  // "Name: value"
   std::string body;
-  std::string unix_socket;  // CURLOPT_UNIX_SOCKET_PATH when not empty
-  std::string user_password;  // "user:password" for basic auth, empty for none
+  std::string unix_socket;                      // CURLOPT_UNIX_SOCKET_PATH when not empty
+  std::string user_password;                    // "user:password" for basic auth, empty for none
   Duration timeout = std::chrono::seconds(10);  // whole transfer; zero means none (streams)
   Duration connect_timeout = std::chrono::seconds(5);
   // Streaming bodies (Docker /events): every chunk is handed over as it arrives and not kept in
@@ -33,7 +33,8 @@ struct HttpRequest {
 
 struct HttpResponse {
   int curl_code = 0;  // CURLcode; 0 is CURLE_OK
-  std::string error;  // curl's error buffer when curl_code != 0
+  std::string error;  // curl's error buffer when curl_code != 0 (a unix socket is named in it)
+  int os_errno = 0;   // the errno behind a failed connect or transfer (CURLINFO_OS_ERRNO), or 0
   long status = 0;
   std::vector<std::pair<std::string, std::string>> headers;  // names as sent, in order
   std::string body;

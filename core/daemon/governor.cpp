@@ -614,7 +614,9 @@ bool Governor::reload(std::string_view why) {
   if (stopping_) return false;
   notifier_.reloading();
   spdlog::info("reloading {} ({})", options_.config_path, why);
-  ConfigLoad load = load_config_file(options_.config_path, options_.load_options);
+  LoadOptions load_options = options_.load_options;
+  load_options.reload = true;  // an emptied file must not swap in the defaults
+  ConfigLoad load = load_config_file(options_.config_path, load_options);
   for (const auto& w : load.warnings) spdlog::warn("{}", format_issue(w, "warning"));
   if (!load.ok()) {
     for (const auto& e : load.errors) spdlog::error("{}", format_issue(e, "error"));

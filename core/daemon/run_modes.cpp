@@ -77,7 +77,13 @@ int run_check_config(const CliOptions& options) {
     for (const auto& problem : env.problems) std::printf("  warning: %s\n", problem.c_str());
   }
 
-  // ADRG's --check-config also listed the running containers with their tiers.
+  // ADRG's --check-config also listed the running containers with their tiers. "" is the
+  // daemon's "no Docker": nothing is contacted, as the daemon would not either.
+  if (config.general.docker_socket.empty()) {
+    std::printf(
+        "  containers: not listed (general.docker_socket is \"\": Docker integration off)\n");
+    return 0;
+  }
   auto reactor = Reactor::create(options.reactor);
   if (!reactor) {
     std::printf("  containers: not listed (%s)\n", reactor.error().describe().c_str());

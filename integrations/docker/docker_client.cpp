@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <cstring>
 #include <optional>
 #include <utility>
 
@@ -27,11 +28,18 @@ Error docker_error(std::string_view what, const HttpResponse& response) {
     int err = EIO;
     if (response.curl_code == CURLE_COULDNT_CONNECT) err = ECONNREFUSED;
     if (response.curl_code == CURLE_OPERATION_TIMEDOUT) err = ETIMEDOUT;
-    return Error{std::error_code(err, std::system_category()),
-                 fmt::format("{}: {}", what,
-                             response.error.empty()
-                                 ? curl_easy_strerror(static_cast<CURLcode>(response.curl_code))
-                                 : response.error)};
+    // The kernel's errno when there is one: ENOENT (no socket file) and EACCES say more than
+    // "refused". HttpClient's text (which names the socket) already ends with it, and
+    // Error::describe() appends it again, so the copy in the text goes.
+    if (response.curl_code == CURLE_COULDNT_CONNECT && response.os_errno != 0) {
+      err = response.os_errno;
+    }
+    std::string text = response.error.empty()
+                           ? curl_easy_strerror(static_cast<CURLcode>(response.curl_code))
+                           : response.error;
+    const std::string reason = std::string(": ") + std::strerror(err);
+    if (text.ends_with(reason)) text.resize(text.size() - reason.size());
+    return Error{std::error_code(err, std::system_category()), fmt::format("{}: {}", what, text)};
   }
   int err = EPROTO;
   if (response.status == 404) err = ENOENT;

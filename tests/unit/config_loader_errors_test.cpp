@@ -55,7 +55,8 @@ const BadCase kBadCases[] = {
      "thermal: expected a map of settings (key: value lines indented below 'thermal:'), got a "
      "list"},
     {"number_is_text", "general:\n  poll_interval_seconds: fast\n", 2, 26,
-     "general.poll_interval_seconds: expected a number of seconds greater than 0, got 'fast'"},
+     "general.poll_interval_seconds: expected a number of seconds of at least 0.1 and at most "
+     "3600, got 'fast'"},
     {"number_is_null", "thermal:\n  warn_temp_c:\n", 2, 3,
      "thermal.warn_temp_c: expected a temperature in °C greater than 0 and at most 150, got "
      "nothing"},
@@ -87,7 +88,8 @@ const BadCase kBadCases[] = {
     {"percent_too_large", "media_mode:\n  tier2_cpu_max_percent: 150\n", 2, 26,
      "expected a percentage of the whole machine greater than 0 and at most 100"},
     {"negative_seconds", "media_mode:\n  cooldown_seconds: -5\n", 2, 21,
-     "media_mode.cooldown_seconds: expected a number of seconds of at least 0, got '-5'"},
+     "media_mode.cooldown_seconds: expected a number of seconds of at least 0 and at most 86400, "
+     "got '-5'"},
     {"factor_above_one", "memory_pressure:\n  memory_high_reduction_factor: 1.5\n", 2, 33,
      "expected a factor greater than 0 and at most 1"},
     {"log_backup_negative", "general:\n  log_backup_count: -1\n", 2, 21,
@@ -200,7 +202,7 @@ TEST(ConfigLoaderErrors, AllErrorsAreCollected) {
   ASSERT_EQ(load.errors.size(), 3u) << all_issues(load);
   EXPECT_EQ(format_issue(load.errors[0], "error"),
             "three.yaml:2:26: error: general.poll_interval_seconds: expected a number of seconds "
-            "greater than 0, got '0'");
+            "of at least 0.1 and at most 3600, got '0'");
   EXPECT_EQ(load.errors[1].line, 4);
   EXPECT_EQ(load.errors[1].column, 11);
   EXPECT_EQ(load.errors[2].line, 6);

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <vector>
@@ -187,6 +189,45 @@ TEST_P(HttpClientTest, RequestOverAUnixSocket) {
   auto seen = docker.requests();
   ASSERT_EQ(seen.size(), 1u);
   EXPECT_TRUE(seen[0].over_unix_socket);
+}
+
+// curl reports a failed unix-socket connect as "Failed to connect to localhost port 80"; users
+// then look for a TCP port (issue 16). The error must name the socket and the kernel's reason.
+TEST_P(HttpClientTest, UnixSocketErrorsNameTheSocket) {
+  testing::TempDir dir;
+  HttpRequest request;
+  request.url = "http://localhost/version";
+  request.unix_socket = dir.path() + "/missing/docker.sock";
+  HttpResponse missing = fetch(request);
+  EXPECT_EQ(missing.curl_code, CURLE_COULDNT_CONNECT) << missing.error;
+  EXPECT_EQ(missing.error,
+            "cannot connect to unix socket " + request.unix_socket + ": No such file or directory");
+
+  // A socket file nobody listens on (a stopped dockerd leaves one behind).
+  const std::string stale = dir.path() + "/stale.sock";
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", stale.c_str());
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ::close(fd);
+  request.unix_socket = stale;
+  HttpResponse refused = fetch(request);
+  EXPECT_EQ(refused.error, "cannot connect to unix socket " + stale + ": Connection refused");
+
+  // Any other transport error says which socket too.
+  LoopbackHttpServer slow(LoopbackHttpServer::Options{dir.path() + "/slow.sock"});
+  slow.on("GET", "/version", [](const HttpServerRequest&) {
+    auto response = HttpServerResponse::text(200, "late");
+    response.delay = seconds(5);
+    return response;
+  });
+  request.unix_socket = slow.unix_socket_path();
+  request.timeout = milliseconds(200);
+  HttpResponse timed_out = fetch(request);
+  EXPECT_EQ(timed_out.curl_code, CURLE_OPERATION_TIMEDOUT) << timed_out.error;
+  EXPECT_EQ(timed_out.error.rfind("unix socket " + slow.unix_socket_path() + ": ", 0), 0u)
+      << timed_out.error;
 }
 
 TEST_P(HttpClientTest, TimeoutOnASlowServerDoesNotBlockTheLoop) {

@@ -1,0 +1,38 @@
+// The real adrg binary as integration tests run it: a config that keeps the daemon inside a
+// temp dir (its own port, unix socket, journal, a fake thermal zone, no Docker unless asked),
+// and curl against it over the unix socket and TCP.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+
+namespace adrg::testing {
+
+inline const std::string kAdrgBinary = ADRG_BINARY_DIR "/core/daemon/adrg";
+
+struct TestDaemonConfig {
+  int port = 0;
+  std::string host = "127.0.0.1";
+  std::string token;          // general.http_server.token; "" = none
+  std::string docker_socket;  // "" = Docker off
+  std::string extra;          // more top-level YAML, appended as written
+};
+
+// The YAML text; the fake thermal zone dir/thermal/thermal_zone0 is the caller's to write.
+std::string test_daemon_yaml(const TempDir& dir, const TestDaemonConfig& config);
+
+// GET over dir/adrg.sock (needs no token): the body, "" when the daemon does not answer.
+std::string unix_get(const TempDir& dir, const std::string& path);
+
+// POST /trigger {"event": ...} over TCP, with `Authorization: Bearer token` unless token is "";
+// the output ends with " <HTTP status>".
+CommandResult tcp_post_trigger(int port, const std::string& event, const std::string& token);
+
+// The value of one series of a Prometheus text page, e.g.
+// metric_value(text, "adrg_config_reloads_total{result=\"ok\"}"); nullopt when absent.
+std::optional<double> metric_value(const std::string& metrics, const std::string& series);
+
+}  // namespace adrg::testing
