@@ -67,6 +67,7 @@ TEST_P(JobLogTrimTest, AWriterThatKeepsAppendingLosesNothingAfterTheCut) {
   ASSERT_EQ(::write(fd, first.data(), first.size()), static_cast<ssize_t>(first.size()));
   auto trim = trim_job_log(path, kCap, GetParam());
   ASSERT_TRUE(trim) << trim.error().describe();
+  ASSERT_GT(trim->dropped, 0u);
   std::string more = numbered(10000, 10);
   ASSERT_EQ(::write(fd, more.data(), more.size()), static_cast<ssize_t>(more.size()));
   ::close(fd);
