@@ -426,8 +426,8 @@ void JobManager::finish(Entry& entry, JobState state) {
                r.exit_code ? fmt::format(" with code {}", *r.exit_code) : "",
                r.reason.empty() ? "" : ": " + r.reason);
   // Whatever the job left behind goes with it (like KillMode=control-group), so the cgroup can
-  // be removed; then the record is final on disk.
-  // Then the last trim: the job may have written a flood since the last check.
+  // be removed; then its log is trimmed a last time (it may have flooded since the last check)
+  // and the record is final on disk.
   auto dropped = std::make_shared<std::uint64_t>(r.log_dropped);
   blocking(
       [host = &host_, dir = config_.state_dir, record = r, log = entry.log,
