@@ -162,7 +162,12 @@ struct JobsConfig {
   int max_jobs = 16;                                 // queued + running at once; more are refused
   int retain_finished = 100;                         // finished jobs kept listed (newest first)
   double retain_finished_seconds = 7 * 24 * 3600.0;  // ... and for at most this long
+  // Each job's log keeps at most this many of its newest bytes; older output is dropped.
+  std::uint64_t max_log_bytes = kJobLogBytesDefault;
   JobAdmissionConfig admission;
+  static constexpr std::uint64_t kJobLogBytesDefault = 8ull << 20;
+  static constexpr std::uint64_t kJobLogBytesMin = 64ull << 10;  // a few blocks to drop whole
+  static constexpr std::uint64_t kJobLogBytesMax = 1ull << 40;
 };
 
 struct Config {

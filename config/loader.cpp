@@ -950,6 +950,18 @@ void Loader::read_jobs(MapReader& m, JobsConfig& j) {
   if (auto e = m.take("retain_finished_seconds")) {
     read_number(*e, j.retain_finished_seconds, kRetainSeconds, kSeconds);
   }
+  if (auto e = m.take("max_log_bytes")) {
+    std::optional<std::uint64_t> bytes;
+    read_size(*e, bytes);
+    if (bytes && (*bytes < JobsConfig::kJobLogBytesMin || *bytes > JobsConfig::kJobLogBytesMax)) {
+      error(where(*e),
+            e->path + ": expected a size from 64K to 1T, got " + std::to_string(*bytes) + " bytes");
+    } else if (bytes) {
+      j.max_log_bytes = *bytes;
+    } else if (was_set(e->path)) {
+      error(where(*e), e->path + ": expected a size from 64K to 1T (a job's log is always capped)");
+    }
+  }
   if (auto e = m.take("admission")) {
     if (auto s = section(*e)) read_job_admission(*s, j.admission);
   }

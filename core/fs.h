@@ -9,6 +9,26 @@
 
 namespace adrg {
 
+// Owns an fd (negative: none) and closes it at scope end.
+class FdCloser {
+ public:
+  FdCloser() = default;
+  explicit FdCloser(int fd) : fd_(fd) {}
+  ~FdCloser();
+  FdCloser(const FdCloser&) = delete;
+  FdCloser& operator=(const FdCloser&) = delete;
+  int get() const { return fd_; }
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+  void reset(int fd = -1);  // closes the one it had
+
+ private:
+  int fd_ = -1;
+};
+
 // Whole file as text (cgroup and proc files are small; this is not for large files).
 Result<std::string> read_text_file(const std::string& path);
 // open(O_WRONLY|O_TRUNC without O_CREAT) + one write(): how cgroup and proc files want it.

@@ -98,10 +98,23 @@ void logs(JobManager& jobs, const ApiRequest& request, const std::string& id, Ap
           error_reply(400, "offset: expected a whole number of bytes, got '" + text + "'"));
     }
   }
-  jobs.read_log(id, offset, kJobLogChunkMax, [reply](Result<JobManager::LogChunk> chunk) {
+  // Over the unix socket the kernel says who asks (only root and the job's owner may read the
+  // log); a TCP request got here only through the HTTP layer's token check.
+  std::optional<JobCaller> caller;
+  if (request.via_unix) {
+    if (!request.peer) {
+      return reply(error_reply(403,
+                               "job logs are served only to root and the job's owner, and "
+                               "this connection's peer is unknown (no SO_PEERCRED)"));
+    }
+    caller = JobCaller{request.peer->uid, request.peer->gid, request.peer->pid};
+  }
+  jobs.read_log(id, caller, offset, kJobLogChunkMax, [reply](Result<JobManager::LogChunk> chunk) {
     if (!chunk) return reply(reply_for(chunk.error()));
     ApiReply out{200, std::move(chunk->data), "text/plain; charset=utf-8", {}};
     out.headers.emplace_back("X-Adrg-Log-Next", std::to_string(chunk->next));
+    // Bytes between the requested offset and this body that jobs.max_log_bytes dropped.
+    out.headers.emplace_back("X-Adrg-Log-Dropped", std::to_string(chunk->skipped));
     out.headers.emplace_back("X-Adrg-Job-State", std::string(to_string(chunk->state)));
     reply(std::move(out));
   });

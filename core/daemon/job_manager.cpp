@@ -8,8 +8,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <mutex>
 
 #include "core/daemon/job_admission.h"
+#include "core/daemon/job_log.h"
 #include "core/fs.h"
 
 namespace adrg {
@@ -24,7 +26,48 @@ Error no_job(const std::string& id) {
   return job_error(std::errc::no_such_file_or_directory, "no job " + id);
 }
 
+// A job's log as the worker knows it. The worker trims and reads the file under `mutex`, so a
+// read pairs the bytes it got with the dropped count they follow. The loop never takes the lock:
+// a trim may be writing the file's dirty pages back while it holds it.
+struct JobLogState {
+  std::mutex mutex;
+  std::uint64_t dropped = 0;  // bytes cut off the head so far
+  std::uint64_t written = 0;  // dropped + size at the last check: how much it grew since
+};
+
+struct LogCheck {
+  std::uint64_t dropped = 0;  // in total, after this check
+  std::uint64_t size = 0;
+  std::uint64_t grew = 0;  // bytes the job wrote since the previous check
+  std::optional<Error> error;
+};
+
+// Worker thread.
+LogCheck trim_log(JobLogState& log, const std::string& path, std::uint64_t max_bytes) {
+  std::lock_guard lock(log.mutex);
+  LogCheck out;
+  auto trim = trim_job_log(path, max_bytes);
+  if (trim) {
+    log.dropped += trim->dropped;
+    out.size = trim->size;
+    std::uint64_t written = log.dropped + trim->size;
+    out.grew = written > log.written ? written - log.written : 0;
+    log.written = written;
+  } else {
+    out.error = trim.error();
+  }
+  out.dropped = log.dropped;
+  return out;
+}
+
 }  // namespace
+
+struct JobManager::LogProbe {
+  std::string id;
+  std::string path;
+  std::shared_ptr<JobLogState> log;
+  LogCheck check;
+};
 
 struct JobManager::Entry {
   JobRecord record;
@@ -42,6 +85,10 @@ struct JobManager::Entry {
   };
   std::vector<Waiter> waiters;
   std::uint64_t next_waiter = 1;
+  std::shared_ptr<JobLogState> log = std::make_shared<JobLogState>();
+  bool log_trim_reported = false;  // the first trim and the first trim error are logged once
+  bool log_error_reported = false;
+  std::optional<TimePoint> log_saved_at;  // the record's last save for a new log_dropped
 };
 
 JobManager::JobManager(Reactor& reactor, BlockingExecutor* executor, const Clock& clock,
@@ -55,6 +102,7 @@ JobManager::JobManager(Reactor& reactor, BlockingExecutor* executor, const Clock
 
 JobManager::~JobManager() {
   alive_.reset();
+  if (log_timer_ != 0) reactor_.cancel(log_timer_);
   for (auto& [id, entry] : jobs_) {
     if (entry->exit_watch != 0) reactor_.cancel(entry->exit_watch);
     if (entry->pidfd >= 0) ::close(entry->pidfd);
@@ -65,12 +113,20 @@ JobManager::~JobManager() {
 }
 
 Status JobManager::start() {
-  if (auto st = make_directories(config_.state_dir, 0700); !st) return st;
+  // 0711: a job's owner may open its own log (<ID>.log, the owner's, 0640) without asking adrg,
+  // while nobody but root can list the directory; the records in it stay 0600. Earlier versions
+  // made it 0700, hence the chmod.
+  if (auto st = make_directories(config_.state_dir, 0711); !st) return st;
+  if (::chmod(config_.state_dir.c_str(), 0711) != 0) {
+    return Error::from_errno("chmod 0711 " + config_.state_dir);
+  }
   LoadedJobRecords loaded = load_job_records(config_.state_dir);
   for (const auto& problem : loaded.problems) spdlog::error("jobs: {}", problem);
   for (auto& record : loaded.records) {
     auto entry = std::make_unique<Entry>();
     entry->record = std::move(record);
+    entry->log->dropped = entry->record.log_dropped;
+    entry->log->written = entry->record.log_dropped;
     entry->queued_since = clock_.now();  // a queued job's wait starts over with the new adrg
     Entry& ref = *entry;
     jobs_[ref.record.id] = std::move(entry);
@@ -107,6 +163,7 @@ void JobManager::adopt(Entry& entry) {
     r.reason = "re-adopted after an adrg restart; its exit status will not be known";
     spdlog::info("jobs: re-adopted running job {} (pid {})", r.id, adopted->pid);
     watch_exit(entry);
+    schedule_log_check(kLogCheckMin);
     return;
   }
   spdlog::info("jobs: job {} ended while adrg was not running ({})", r.id,
@@ -302,6 +359,7 @@ void JobManager::on_started(const std::string& id, bool at_submission,
                spawned->clone_into_cgroup ? "clone3 into the cgroup" : "fork + cgroup.procs",
                r.cgroup);
   watch_exit(*entry);
+  schedule_log_check(kLogCheckMin);
   emit("job_started", *entry, fmt::format("pid {} tier {}", spawned->pid, r.tier));
   if (entry->kill_requested) {
     blocking([host = &host_, dir = r.cgroup] { (void)host->kill(dir); }, {});
@@ -368,17 +426,30 @@ void JobManager::finish(Entry& entry, JobState state) {
                r.exit_code ? fmt::format(" with code {}", *r.exit_code) : "",
                r.reason.empty() ? "" : ": " + r.reason);
   // Whatever the job left behind goes with it (like KillMode=control-group), so the cgroup can
-  // be removed; then the record is final on disk.
+  // be removed; then its log is trimmed a last time (it may have flooded since the last check)
+  // and the record is final on disk.
+  auto dropped = std::make_shared<std::uint64_t>(r.log_dropped);
   blocking(
-      [host = &host_, dir = config_.state_dir, record = r] {
+      [host = &host_, dir = config_.state_dir, record = r, log = entry.log,
+       max = config_.max_log_bytes, dropped]() mutable {
         if (auto st = host->kill_and_remove(record.cgroup); !st) {
           spdlog::warn("jobs: cgroup of {} not removed: {}", record.id, st.error().describe());
         }
+        LogCheck check = trim_log(*log, record.log, max);
+        if (check.error) {
+          spdlog::warn("jobs: log of {} not trimmed: {}", record.id, check.error->describe());
+        }
+        record.log_dropped = *dropped = check.dropped;
         if (auto st = save_job_record(dir, record); !st) {
           spdlog::error("jobs: record of {} not saved: {}", record.id, st.error().describe());
         }
       },
-      {});
+      [this, id = r.id, log = entry.log, dropped] {
+        Entry* e = find(id);
+        if (e != nullptr && e->log == log) {
+          e->record.log_dropped = std::max(e->record.log_dropped, *dropped);
+        }
+      });
   emit("job_ended", entry,
        fmt::format("{}{}", to_string(state), r.reason.empty() ? "" : ": " + r.reason));
   notify_waiters(entry);
@@ -487,35 +558,119 @@ void JobManager::wait(const std::string& id, Duration timeout, Done done) {
   entry->waiters.push_back(Entry::Waiter{waiter_id, *timer, std::move(done)});
 }
 
-void JobManager::read_log(const std::string& id, std::uint64_t offset, std::size_t max,
+void JobManager::read_log(const std::string& id, std::optional<JobCaller> caller,
+                          std::uint64_t offset, std::size_t max,
                           std::function<void(Result<LogChunk>)> done) {
   const Entry* entry = find(id);
   if (entry == nullptr) return done(no_job(id));
+  const JobRecord& r = entry->record;
+  // The same rule as the file's own mode (the owner's, 0640), minus the group: SO_PEERCRED
+  // names the caller's uid and primary gid, not the groups that would make the file readable.
+  if (caller && caller->uid != 0 && caller->uid != r.uid) {
+    return done(job_error(std::errc::permission_denied,
+                          fmt::format("the log of job {} is readable only by its owner (uid {}) "
+                                      "and root; this connection is uid {}",
+                                      id, r.uid, caller->uid)));
+  }
   auto chunk = std::make_shared<Result<LogChunk>>(LogChunk{});
   // The state is taken before the read: a job final now cannot write after it, so "final and
   // nothing new" really is the end for a follower.
-  (*chunk)->state = entry->record.state;
+  (*chunk)->state = r.state;
   blocking(
-      [chunk, path = entry->record.log, offset, max] {
+      [chunk, path = r.log, log = entry->log, offset, max] {
+        std::lock_guard lock(log->mutex);
+        auto slice = read_job_log(path, log->dropped, offset, max);
+        if (!slice) {
+          *chunk = slice.error();
+          return;
+        }
         LogChunk& c = **chunk;
-        c.next = offset;
-        int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-          if (errno != ENOENT) *chunk = Error::from_errno("open " + path);
-          return;
-        }
-        c.data.resize(max);
-        ssize_t n = ::pread(fd, c.data.data(), max, static_cast<off_t>(offset));
-        int err = errno;
-        ::close(fd);
-        if (n < 0) {
-          *chunk = Error::from_errno("read " + path, err);
-          return;
-        }
-        c.data.resize(static_cast<std::size_t>(n));
-        c.next = offset + static_cast<std::uint64_t>(n);
+        c.data = std::move(slice->data);
+        c.next = slice->next;
+        c.skipped = slice->skipped;
       },
       [chunk, done = std::move(done)] { done(std::move(*chunk)); });
+}
+
+void JobManager::schedule_log_check(Duration delay) {
+  if (log_check_running_) {  // its completion schedules the next check
+    log_check_soon_ = log_check_soon_ || delay <= kLogCheckMin;
+    return;
+  }
+  log_check_interval_ = delay;
+  if (log_timer_ != 0) {
+    if (auto st = reactor_.rearm_timer(log_timer_, delay, Duration::zero()); st) return;
+    reactor_.cancel(std::exchange(log_timer_, 0));
+  }
+  auto timer = reactor_.add_timer(delay, Duration::zero(), [this] {
+    log_timer_ = 0;  // a one-shot is forgotten once it fired
+    check_logs();
+  });
+  if (timer) {
+    log_timer_ = *timer;
+  } else {
+    spdlog::error("jobs: cannot schedule the log size check: {}", timer.error().describe());
+  }
+}
+
+void JobManager::check_logs() {
+  auto probes = std::make_shared<std::vector<LogProbe>>();
+  for (const auto& [id, e] : jobs_) {
+    if (e->record.state == JobState::kRunning) probes->push_back({id, e->record.log, e->log, {}});
+  }
+  if (probes->empty()) return;  // the next start schedules a check again
+  log_check_running_ = true;
+  blocking(
+      [probes, max = config_.max_log_bytes] {
+        for (LogProbe& probe : *probes) probe.check = trim_log(*probe.log, probe.path, max);
+      },
+      [this, probes] {
+        log_check_running_ = false;
+        on_logs_checked(*probes);
+      });
+}
+
+void JobManager::on_logs_checked(const std::vector<LogProbe>& probes) {
+  const std::uint64_t max = config_.max_log_bytes;
+  Duration next = kLogCheckMax;
+  if (std::exchange(log_check_soon_, false)) next = kLogCheckMin;
+  for (const LogProbe& probe : probes) {
+    Entry* entry = find(probe.id);
+    if (entry == nullptr || entry->log != probe.log) continue;  // removed meanwhile
+    JobRecord& r = entry->record;
+    const LogCheck& check = probe.check;
+    if (check.error && !std::exchange(entry->log_error_reported, true)) {
+      spdlog::warn("jobs: log of {} not trimmed: {}", r.id, check.error->describe());
+    }
+    if (check.dropped > r.log_dropped) {
+      if (!std::exchange(entry->log_trim_reported, true)) {
+        spdlog::info(
+            "jobs: log of {} reached jobs.max_log_bytes ({}); its oldest output is dropped", r.id,
+            max);
+      }
+      r.log_dropped = check.dropped;
+      // The record carries the count across an adrg restart, so offsets stay right for the
+      // re-adopted job. At most once a second (each save is an fsync), never for a final job
+      // (finish() saves that one with the last count).
+      const TimePoint now = clock_.now();
+      if (!is_final(r.state) &&
+          (!entry->log_saved_at || now - *entry->log_saved_at >= kLogCheckMax)) {
+        entry->log_saved_at = now;
+        persist(r);
+      }
+    }
+    if (check.grew > 0 && r.state == JobState::kRunning) {
+      // At the rate it grew over the last interval the log reaches its cap after
+      // interval * headroom / grew: look again halfway there.
+      const double headroom = check.size < max ? static_cast<double>(max - check.size) : 0;
+      const double seconds =
+          to_seconds(log_check_interval_) * headroom / static_cast<double>(check.grew) / 2;
+      if (seconds < to_seconds(next)) next = std::max(from_seconds(seconds), kLogCheckMin);
+    }
+  }
+  for (const auto& [id, e] : jobs_) {
+    if (e->record.state == JobState::kRunning) return schedule_log_check(next);
+  }
 }
 
 std::vector<UnitSnapshot> JobManager::units() const {

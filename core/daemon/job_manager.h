@@ -11,6 +11,12 @@
 // the BlockingExecutor worker; its completion comes back to the loop. The job's exit is the
 // pidfd turning readable (POLLIN, watched by the reactor), then a non-blocking reap.
 //
+// Logs: each job's log is kept to its newest jobs.max_log_bytes (core/daemon/job_log.h says why
+// the job writes the file itself). While jobs run, a one-shot timer hands the running logs to
+// the worker, which trims those over the cap; the next check comes sooner the faster a log grows
+// towards its cap (20 ms .. 1 s), so a flood overshoots the cap briefly and a quiet job costs one
+// stat a second. A job's end trims its log a last time.
+//
 // Jobs are never killed by adrg stopping: their cgroups lie outside adrg's own, the records in
 // jobs.state_dir let a restarted adrg re-adopt them (exit status unknown then: an adopted job is
 // not adrg's child), and the actuator's journal thaws whatever adrg froze.
@@ -83,10 +89,13 @@ class JobManager {
   struct LogChunk {
     std::string data;
     std::uint64_t next = 0;
+    std::uint64_t skipped = 0;  // bytes from the requested offset on that the cap dropped
     JobState state = JobState::kQueued;
   };
-  void read_log(const std::string& id, std::uint64_t offset, std::size_t max,
-                std::function<void(Result<LogChunk>)> done);
+  // caller: who asks over the unix socket; only root and the job's owner may read its log (403
+  // for anyone else). nullopt: a TCP request, which the HTTP layer let through on the token.
+  void read_log(const std::string& id, std::optional<JobCaller> caller, std::uint64_t offset,
+                std::size_t max, std::function<void(Result<LogChunk>)> done);
   bool frozen(const std::string& id) const;
 
   // The governor's view: running jobs as units, with their own limits as baselines.
@@ -98,6 +107,8 @@ class JobManager {
   void on_oom_kill(const std::string& unit_id, std::uint64_t total);
 
   static constexpr std::string_view kUnitPrefix = "job:";
+  static constexpr Duration kLogCheckMin = std::chrono::milliseconds(20);
+  static constexpr Duration kLogCheckMax = std::chrono::seconds(1);
 
  private:
   struct Entry;
@@ -117,6 +128,10 @@ class JobManager {
   void prune_finished();
   void adopt(Entry& entry);
   void emit(std::string_view action, const Entry& entry, std::string_view reason);
+  struct LogProbe;
+  void schedule_log_check(Duration delay);
+  void check_logs();
+  void on_logs_checked(const std::vector<LogProbe>& probes);
 
   Reactor& reactor_;
   BlockingExecutor* executor_;
@@ -126,6 +141,10 @@ class JobManager {
   std::map<std::string, std::unique_ptr<Entry>> jobs_;
   std::optional<PsiStats> last_cpu_, last_memory_, last_io_;
   bool have_snapshot_ = false;
+  Reactor::Id log_timer_ = 0;
+  bool log_check_running_ = false;
+  bool log_check_soon_ = false;  // a job started during a check: the next one comes at once
+  Duration log_check_interval_ = kLogCheckMax;
   std::function<void()> on_units_changed_;
   EventFn on_event_;
   std::shared_ptr<bool> alive_;

@@ -232,6 +232,7 @@ static void write_process(JsonWriter& w, const JobRecord& job) {
   }
   w.field("cgroup", job.cgroup)
       .field("log", job.log)
+      .field("log_dropped", job.log_dropped)
       .field("clone_into_cgroup", job.clone_into_cgroup);
 }
 
@@ -341,6 +342,7 @@ Result<JobRecord> parse_job_record(std::string_view text) {
   if (!r.is_null("pid") && r.i64("pid", n)) job.pid = static_cast<pid_t>(n);
   r.string("cgroup", job.cgroup);
   r.string("log", job.log);
+  r.u64("log_dropped", job.log_dropped);  // absent in records written before the cap
   r.boolean("clone_into_cgroup", job.clone_into_cgroup);
   r.number("created_at", job.created_at);
   double t = 0;

@@ -37,6 +37,9 @@ struct JobRecord {
   std::optional<pid_t> pid;
   std::string cgroup;  // <cgroup_root>/<id>, kept after the directory is removed
   std::string log;     // <state_dir>/<id>.log
+  // Bytes cut off the head of the log (jobs.max_log_bytes): log offsets count every byte the job
+  // wrote, the file holds those from log_dropped on.
+  std::uint64_t log_dropped = 0;
   bool clone_into_cgroup = false;
   double created_at = 0;  // wall seconds since the epoch
   std::optional<double> started_at;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +16,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "core/fs.h"
 
 namespace adrg {
 
@@ -82,27 +85,7 @@ struct ChildReport {
   int err = 0;
 };
 
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { reset(); }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
+using Fd = FdCloser;
 
 // Every fd the child dup2()s onto 0..3 must itself be above 3, or an earlier dup2 would clobber
 // it (a daemon started with closed stdio gets fds 0..2 back from open()).
@@ -347,6 +330,15 @@ Result<SpawnedProcess> spawn_in_cgroup(const SpawnRequest& request) {
   Fd log_fd(
       ::open(request.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640));
   if (log_fd.get() < 0) return Error::from_errno("open job log " + request.log_path);
+  // The log is the job owner's: a non-root caller reads it without asking adrg, and nobody but
+  // root and the owner's group can. fchmod too: O_CREAT's mode passes through the daemon's umask.
+  if ((request.uid || request.gid) &&
+      ::fchown(log_fd.get(), request.uid ? *request.uid : static_cast<uid_t>(-1),
+               request.gid ? *request.gid : static_cast<gid_t>(-1)) != 0) {
+    return Error::from_errno("chown job log " + request.log_path);
+  }
+  if (::fchmod(log_fd.get(), 0640) != 0)
+    return Error::from_errno("chmod job log " + request.log_path);
   Fd devnull_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (devnull_fd.get() < 0) return Error::from_errno("open /dev/null");
   int pipe_fds[2];

@@ -18,7 +18,7 @@ struct SpawnRequest {
   std::vector<std::string> argv;  // argv[0] looked up in PATH taken from env (execvpe rules)
   std::vector<std::string> env;   // complete environment, "K=V" each
   std::string cwd;                // "" = "/"
-  std::string log_path;           // stdout+stderr appended here, created 0640 if missing
+  std::string log_path;           // stdout+stderr appended here; made uid:gid's, mode 0640
   std::optional<uid_t> uid;       // run as (set when the caller is not root, from SO_PEERCRED)
   std::optional<gid_t> gid;
   std::vector<gid_t> groups;  // supplementary groups; replaces the daemon's when uid/gid is set

@@ -1,9 +1,13 @@
 // The real adrgctl binary against the real adrg process over its unix socket, running jobs in
 // the host's cgroup2 hierarchy: run -> jobs -> logs -> wait (exit status propagated) -> kill ->
-// remove, run --wait, logs --follow, and a server 4xx printed with exit 1. Needs root (jobs are
-// started in cgroup2 directories); skips loudly otherwise.
+// remove, run --wait, logs --follow, a server 4xx printed with exit 1, and a non-root caller's
+// log: capped, its own, served to it and root only. Needs root (jobs are started in cgroup2
+// directories); skips loudly otherwise.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <memory>
@@ -62,7 +66,9 @@ class AdrgctlJobs : public ::testing::Test {
         cgroup_parent_ +
         "/jobs\n"
         "  state_dir: " +
-        dir_.path() + "/jobs\n";
+        dir_.path() +
+        "/jobs\n"
+        "  max_log_bytes: 64K\n";
     std::string config_path = dir_.write("config.yaml", config);
     daemon_ = std::make_unique<testing::ChildProcess>(
         std::vector<std::string>{kAdrg, "--config", config_path}, dir_.path() + "/adrg.log");
@@ -171,6 +177,87 @@ TEST_F(AdrgctlJobs, ServerErrorsArePrintedWithExit1) {
   EXPECT_NE(bad_size.output.find("--memory-max"), std::string::npos) << bad_size.output;
   auto unreachable = run_command(kAdrgctl + " --socket " + dir_.path() + "/nope.sock jobs");
   EXPECT_EQ(unreachable.exit_code, 2) << unreachable.output;
+}
+
+TEST_F(AdrgctlJobs, ALogIsCappedOwnedByItsCallerAndServedOnlyToItAndRoot) {
+  const passwd* nobody = ::getpwnam("nobody");
+  if (nobody == nullptr) GTEST_SKIP() << "SKIPPED: no user 'nobody' to run a non-root job as";
+  if (run_command("command -v setpriv").exit_code != 0) GTEST_SKIP() << "SKIPPED: no setpriv";
+  const uid_t uid = nobody->pw_uid;
+  const gid_t gid = nobody->pw_gid;
+  const uid_t stranger = uid - 1;  // neither root nor the job's owner
+  // Let other uids reach the socket, as an admin would with its group: mkdtemp made the
+  // directory 0700 and adrg the socket 0660.
+  ASSERT_EQ(::chmod(dir_.path().c_str(), 0711), 0);
+  ASSERT_EQ(::chmod((dir_.path() + "/adrg.sock").c_str(), 0666), 0);
+  auto as = [&](uid_t u, gid_t g, const std::string& command) {
+    return run_command(
+        fmt::format("cd / && setpriv --reuid={} --regid={} --clear-groups {}", u, g, command));
+  };
+  const std::string adrgctl = kAdrgctl + " --socket " + dir_.path() + "/adrg.sock ";
+
+  // 588,895 bytes from seq, 9 times the 64 KiB cap, then the job stays running: the cap holds
+  // while it runs, not only at its end.
+  auto run =
+      as(uid, gid, adrgctl + "run --id flood --tier 3 -- sh -c 'seq 1 100000; exec sleep 300'");
+  ASSERT_EQ(run.exit_code, 0) << run.output << daemon_->log();
+  std::string expected;
+  for (int i = 1; i <= 100000; ++i) expected += std::to_string(i) + "\n";
+  const std::string log = dir_.path() + "/jobs/flood.log";
+  auto log_size = [&]() -> long long {
+    struct stat st {};
+    return ::stat(log.c_str(), &st) == 0 ? static_cast<long long>(st.st_size) : -1;
+  };
+  EXPECT_TRUE(wait_until([&] {
+    auto text = dir_.read("jobs/flood.log");
+    return text.ends_with("\n100000\n") && text.size() <= 64 * 1024;
+  })) << "size "
+      << log_size() << "\n"
+      << daemon_->log();
+  ASSERT_EQ(ctl("kill flood").exit_code, 0);
+  ASSERT_EQ(ctl("wait flood --timeout 20").exit_code, 128 + SIGKILL);
+
+  struct stat st {};
+  ASSERT_EQ(::stat(log.c_str(), &st), 0);
+  EXPECT_LE(st.st_size, 64 * 1024);
+  EXPECT_EQ(st.st_uid, uid);
+  EXPECT_EQ(st.st_gid, gid);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+
+  // Root: the newest bytes exactly, and on stderr how many older ones were dropped.
+  auto root = run_command(adrgctl + "logs flood 2>" + dir_.path() + "/logs.err");
+  ASSERT_EQ(root.exit_code, 0) << root.output.substr(0, 200) << dir_.read("logs.err");
+  EXPECT_EQ(root.output.size(), static_cast<std::size_t>(st.st_size));
+  EXPECT_GT(root.output.size(), 32u * 1024);
+  EXPECT_TRUE(expected.ends_with(root.output)) << root.output.substr(0, 200);
+  EXPECT_NE(dir_.read("logs.err")
+                .find(fmt::format("flood: {} bytes of older output were dropped",
+                                  expected.size() - root.output.size())),
+            std::string::npos)
+      << dir_.read("logs.err");
+  auto inspect = ctl("inspect flood --json");
+  EXPECT_NE(
+      inspect.output.find(fmt::format("\"log_dropped\":{}", expected.size() - root.output.size())),
+      std::string::npos)
+      << inspect.output;
+
+  // The owner: over the socket, and straight from the file.
+  auto own = as(uid, gid, adrgctl + "logs flood");
+  EXPECT_EQ(own.exit_code, 0) << own.output.substr(0, 200);
+  EXPECT_TRUE(own.output.ends_with(root.output)) << own.output.substr(0, 200);
+  auto direct = as(uid, gid, "cat " + log);
+  EXPECT_EQ(direct.exit_code, 0) << direct.output.substr(0, 200);
+  EXPECT_TRUE(direct.output == root.output) << direct.output.substr(0, 200);
+
+  // Anyone else: 403 over the socket, and the file's mode says no as well.
+  auto other = as(stranger, stranger, adrgctl + "logs flood");
+  EXPECT_EQ(other.exit_code, 1) << other.output.substr(0, 200);
+  EXPECT_NE(other.output.find("HTTP 403"), std::string::npos) << other.output.substr(0, 200);
+  EXPECT_NE(other.output.find(fmt::format("readable only by its owner (uid {}) and root", uid)),
+            std::string::npos)
+      << other.output.substr(0, 200);
+  EXPECT_EQ(other.output.find("100000"), std::string::npos) << other.output.substr(0, 200);
+  EXPECT_NE(as(stranger, stranger, "cat " + log).exit_code, 0);
 }
 
 }  // namespace

@@ -245,6 +245,12 @@ TEST_P(JobSpawnerTest, DropsToTheRequestedUserAndGroups) {
   req.gid = 65534;
   req.groups = {65534};
   EXPECT_EQ(run(req), "65534\n65534\n65534\n");
+  // The log is the job's owner's, 0640 (the umask has no say), so the owner reads it directly.
+  struct stat st {};
+  ASSERT_EQ(::stat(req.log_path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 65534u);
+  EXPECT_EQ(st.st_gid, 65534u);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
   // The cwd is entered as the user: a root-only directory is refused.
   std::string secret = logs_.mkdir("root-only");
   ::chmod(secret.c_str(), 0700);

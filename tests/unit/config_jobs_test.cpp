@@ -23,6 +23,7 @@ void expect_job_defaults(const JobsConfig& j) {
   EXPECT_EQ(j.max_jobs, 16);
   EXPECT_EQ(j.retain_finished, 100);
   EXPECT_EQ(j.retain_finished_seconds, 604800);
+  EXPECT_EQ(j.max_log_bytes, 8u << 20);
   EXPECT_EQ(j.admission.cpu_some_avg10_max, 40);
   EXPECT_EQ(j.admission.memory_some_avg10_max, 20);
   EXPECT_EQ(j.admission.io_some_avg10_max, 30);
@@ -53,6 +54,7 @@ jobs:
   max_jobs: 3
   retain_finished: 0
   retain_finished_seconds: 60
+  max_log_bytes: 64K
   admission:
     cpu_some_avg10_max: 12.5
     memory_some_avg10_max: 0
@@ -69,6 +71,7 @@ jobs:
   EXPECT_EQ(j.max_jobs, 3);
   EXPECT_EQ(j.retain_finished, 0);
   EXPECT_EQ(j.retain_finished_seconds, 60);
+  EXPECT_EQ(j.max_log_bytes, 64u << 10);
   EXPECT_EQ(j.admission.cpu_some_avg10_max, 12.5);
   EXPECT_EQ(j.admission.memory_some_avg10_max, 0);
   EXPECT_EQ(j.admission.io_some_avg10_max, 100);
@@ -102,6 +105,10 @@ TEST(ConfigJobs, BadValuesAreErrorsWithPositions) {
       {"jobs:\n  admission:\n    cpu_some_avg10_max: 101\n", 3, 25,
        "jobs.admission.cpu_some_avg10_max: expected a PSI percentage of at least 0 and at most "
        "100, got '101'"},
+      {"jobs:\n  max_log_bytes: 63K\n", 2, 18,
+       "jobs.max_log_bytes: expected a size from 64K to 1T, got 64512 bytes"},
+      {"jobs:\n  max_log_bytes: 2T\n", 2, 18, "jobs.max_log_bytes: expected a size from 64K to 1T"},
+      {"jobs:\n  max_log_bytes:\n", 2, 3, "jobs.max_log_bytes: expected a size from 64K to 1T"},
       {"jobs:\n  admission: [1]\n", 2, 14, "jobs.admission: expected a map of settings"},
       {"jobs: true\n", 1, 7, "jobs: expected a map of settings"},
   };

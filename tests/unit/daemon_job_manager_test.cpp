@@ -446,5 +446,71 @@ TEST_F(JobManagerTest, LiveOomKillsAreCounted) {
   EXPECT_EQ(m->get("m")->oom_kills, 2u);
 }
 
+// The fake host starts no process: the test writes the job's output into its log itself, as
+// the job's O_APPEND stdout would.
+void append(const std::string& path, const std::string& bytes) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  ASSERT_GE(fd, 0) << path;
+  ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+  ::close(fd);
+}
+
+Result<JobManager::LogChunk> read_log(JobManager& m, const std::string& id,
+                                      std::optional<JobCaller> caller, std::uint64_t offset) {
+  std::optional<Result<JobManager::LogChunk>> out;
+  m.read_log(id, caller, offset, 1 << 20,
+             [&](Result<JobManager::LogChunk> chunk) { out = std::move(chunk); });
+  EXPECT_TRUE(out.has_value()) << "inline executor: the answer comes at once";
+  return out ? std::move(*out) : Result<JobManager::LogChunk>(Error{{}, "no answer"});
+}
+
+TEST_F(JobManagerTest, ARunningJobsLogIsKeptToItsNewestBytes) {
+  config.max_log_bytes = 64 * 1024;
+  auto m = make();
+  ASSERT_TRUE(submit(*m, job("chatty"), JobCaller{1000, 1000, 7}));
+  const std::string path = config.state_dir + "/chatty.log";
+  std::string written;
+  for (int i = 0; i < 30000; ++i) written += "line " + std::to_string(i) + "\n";
+  append(path, written);
+  // The size check runs on a timer while the job runs (no sleeping here: loop turns).
+  for (int i = 0; i < 200 && m->get("chatty")->log_dropped == 0; ++i) {
+    reactor->run_once(std::chrono::milliseconds(20));
+  }
+  const std::uint64_t dropped = m->get("chatty")->log_dropped;
+  ASSERT_GT(dropped, 0u) << "the log was never trimmed";
+  EXPECT_LE(std::filesystem::file_size(path), config.max_log_bytes);
+  EXPECT_EQ(dropped + std::filesystem::file_size(path), written.size());
+  EXPECT_EQ(load_job_records(config.state_dir).records.at(0).log_dropped, dropped);
+
+  // The owner reading from 0 is told what was dropped and gets the tail; root and a TCP request
+  // (already authorised by the token) read it too; another uid does not.
+  auto own = read_log(*m, "chatty", JobCaller{1000, 1000, 8}, 0);
+  ASSERT_TRUE(own) << own.error().describe();
+  EXPECT_EQ(own->skipped, dropped);
+  EXPECT_EQ(own->data, written.substr(dropped));
+  EXPECT_EQ(own->next, written.size());
+  EXPECT_TRUE(read_log(*m, "chatty", JobCaller{0, 0, 9}, 0));
+  EXPECT_TRUE(read_log(*m, "chatty", std::nullopt, 0));
+  auto other = read_log(*m, "chatty", JobCaller{1001, 1001, 10}, 0);
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().code, std::errc::permission_denied);
+  EXPECT_NE(other.error().message.find("owner (uid 1000) and root"), std::string::npos)
+      << other.error().message;
+
+  // A flood written just before the end is trimmed by the end itself.
+  std::string last;
+  for (int i = 0; i < 30000; ++i) last += "tail " + std::to_string(i) + "\n";
+  append(path, last);
+  host.exit(100, ExitInfo{0, 0, false});
+  JobRecord end = run_until_final(*m, "chatty");
+  EXPECT_LE(std::filesystem::file_size(path), config.max_log_bytes);
+  EXPECT_EQ(end.log_dropped + std::filesystem::file_size(path), written.size() + last.size());
+  EXPECT_EQ(load_job_records(config.state_dir).records.at(0).log_dropped, end.log_dropped);
+  auto final_read = read_log(*m, "chatty", std::nullopt, own->next);
+  ASSERT_TRUE(final_read);
+  EXPECT_EQ(final_read->skipped, end.log_dropped - own->next);
+  EXPECT_EQ(final_read->data, last.substr(last.size() - final_read->data.size()));
+}
+
 }  // namespace
 }  // namespace adrg

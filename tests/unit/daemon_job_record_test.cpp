@@ -33,6 +33,7 @@ JobRecord full_record() {
   r.pid = 4242;
   r.cgroup = "/sys/fs/cgroup/adrg.slice/jobs/backup.nightly-1";
   r.log = "/var/lib/adrg/jobs/backup.nightly-1.log";
+  r.log_dropped = 1 << 20;
   r.clone_into_cgroup = true;
   r.created_at = 1714564800.25;
   r.started_at = 1714564801.5;
@@ -77,9 +78,10 @@ TEST(JobRecord, ApiObjectHasTheContractFieldsAndNoEnvironment) {
   std::string json = job_json(full_record(), true);
   for (const char* field :
        {"\"id\":\"backup.nightly-1\"", "\"tier\":3", "\"state\":\"killed\"", "\"pid\":4242",
-        "\"clone_into_cgroup\":true", "\"created_at\":\"2024-05-01T12:00:00.250Z\"",
-        "\"ended_at\":\"2024-05-01T12:01:40.000Z\"", "\"exit_code\":null", "\"signal\":9",
-        "\"oom_kills\":2", "\"frozen\":true", "\"adopted\":true", "\"uid\":1000",
+        "\"clone_into_cgroup\":true", "\"log_dropped\":1048576",
+        "\"created_at\":\"2024-05-01T12:00:00.250Z\"", "\"ended_at\":\"2024-05-01T12:01:40.000Z\"",
+        "\"exit_code\":null", "\"signal\":9", "\"oom_kills\":2", "\"frozen\":true",
+        "\"adopted\":true", "\"uid\":1000",
         "\"limits\":{\"cpu_max\":\"50000 100000\",\"cpu_weight\":50,\"memory_max\":1073741824,"
         "\"memory_high\":805306368,\"io_max\":[\"8:0 rbps=1048576\"],\"pids_max\":64}"}) {
     EXPECT_NE(json.find(field), std::string::npos) << field << " in " << json;

@@ -213,6 +213,14 @@ int cmd_logs(const Target& target, const std::string& id, bool follow) {
     Reply reply =
         perform(target, Request{"GET", job_path(id) + "/logs?offset=" + std::to_string(offset)});
     if (int rc = check(target, reply); rc != 0) return rc;
+    if (auto header = reply.headers.find("x-adrg-log-dropped"); header != reply.headers.end()) {
+      // On stderr, so stdout stays the job's own bytes.
+      if (std::uint64_t dropped = std::strtoull(header->second.c_str(), nullptr, 10)) {
+        std::fflush(stdout);
+        std::cerr << "adrgctl: " << id << ": " << dropped
+                  << " bytes of older output were dropped (jobs.max_log_bytes)\n";
+      }
+    }
     std::fwrite(reply.body.data(), 1, reply.body.size(), stdout);
     std::fflush(stdout);
     std::uint64_t next = offset + reply.body.size();
