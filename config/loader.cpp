@@ -648,11 +648,11 @@ void Loader::read_http_server(MapReader& m, HttpServerConfig& h) {
     read_string_list(*e, hosts, "host names or addresses");
     for (std::size_t i = 0; i < hosts.size(); ++i) {
       std::string_view host = trim_view(hosts[i]);
-      bool bad = host.empty() || host.size() > 253 ||
-                 std::any_of(host.begin(), host.end(), [](char c) {
-                   return std::isspace(static_cast<unsigned char>(c)) || c == '/' || c == '@' ||
-                          c == '*' || static_cast<unsigned char>(c) < 0x20;
-                 });
+      bool bad =
+          host.empty() || host.size() > 253 || std::any_of(host.begin(), host.end(), [](char c) {
+            return std::isspace(static_cast<unsigned char>(c)) || c == '/' || c == '@' ||
+                   c == '*' || static_cast<unsigned char>(c) < 0x20;
+          });
       if (bad) {
         error(where(*e), e->path + "[" + std::to_string(i) +
                              "]: expected a host name or address as a browser sends it in the "
