@@ -952,11 +952,9 @@ void Loader::read_jobs(MapReader& m, JobsConfig& j) {
   }
   if (auto e = m.take("max_log_bytes")) {
     std::optional<std::uint64_t> bytes;
-    read_size(*e, bytes);
-    if (bytes && (*bytes < JobsConfig::kJobLogBytesMin || *bytes > JobsConfig::kJobLogBytesMax)) {
-      error(where(*e),
-            e->path + ": expected a size from 64K to 1T, got " + std::to_string(*bytes) + " bytes");
-    } else if (bytes) {
+    read_size(*e, bytes, JobsConfig::kJobLogBytesMin, JobsConfig::kJobLogBytesMax,
+              "a size from 64K to 1T");
+    if (bytes) {
       j.max_log_bytes = *bytes;
     } else if (was_set(e->path)) {
       error(where(*e), e->path + ": expected a size from 64K to 1T (a job's log is always capped)");

@@ -227,6 +227,14 @@ std::string Governor::metrics_text() const {
             static_cast<double>(reloads_ok_));
   m.counter("adrg_config_reloads_total", "Config reloads.", {{"result", "rejected"}},
             static_cast<double>(reloads_rejected_));
+  if (http_api_) {
+    // A sudden rise here is a web page, a misconfigured client or a scan knocking.
+    m.counter("adrg_http_refused_total",
+              "HTTP requests refused for their Host, Origin, token or webhook secret.", {},
+              static_cast<double>(http_api_->refused_count()));
+    m.gauge("adrg_http_connections", "Open HTTP connections (TCP and unix socket).", {},
+            static_cast<double>(http_api_->connection_count()));
+  }
   m.declare("adrg_oom_kills_total", MetricType::kCounter, "OOM kills seen in memory.events.");
   for (const auto& [name, n] : oom_kills_) {
     m.counter("adrg_oom_kills_total", "OOM kills seen in memory.events.", {{"container", name}},

@@ -106,7 +106,7 @@ TEST(ConfigJobs, BadValuesAreErrorsWithPositions) {
        "jobs.admission.cpu_some_avg10_max: expected a PSI percentage of at least 0 and at most "
        "100, got '101'"},
       {"jobs:\n  max_log_bytes: 63K\n", 2, 18,
-       "jobs.max_log_bytes: expected a size from 64K to 1T, got 64512 bytes"},
+       "jobs.max_log_bytes: expected a size from 64K to 1T, got '63K'"},
       {"jobs:\n  max_log_bytes: 2T\n", 2, 18, "jobs.max_log_bytes: expected a size from 64K to 1T"},
       {"jobs:\n  max_log_bytes:\n", 2, 3, "jobs.max_log_bytes: expected a size from 64K to 1T"},
       {"jobs:\n  admission: [1]\n", 2, 14, "jobs.admission: expected a map of settings"},
