@@ -19,12 +19,20 @@ Error bad_message(std::string what) {
 // A short, quoted excerpt of an unexpected body for the error message.
 std::string excerpt(std::string_view body) { return "\"" + trim(body).substr(0, 40) + "\""; }
 
+// False when the body is not JSON. An empty view may carry a null pointer, which simdjson would
+// hand to memcpy (undefined even for 0 bytes), so it is refused first.
+bool parse_document(simdjson::dom::parser& parser, std::string_view body,
+                    simdjson::dom::element& root) {
+  return !body.empty() &&
+         parser.parse(body.data(), body.size(), true).get(root) == simdjson::SUCCESS;
+}
+
 }  // namespace
 
 Status parse_transmission_reply(std::string_view body) {
   simdjson::dom::parser parser;
   simdjson::dom::element root;
-  if (parser.parse(body.data(), body.size(), true).get(root) != simdjson::SUCCESS) {
+  if (!parse_document(parser, body, root)) {
     return bad_message("reply is not JSON");
   }
   std::string_view result;
@@ -38,10 +46,15 @@ Status parse_transmission_reply(std::string_view body) {
 Result<DownloadLimit> parse_transmission_session(std::string_view body) {
   simdjson::dom::parser parser;
   simdjson::dom::element root;
-  if (parser.parse(body.data(), body.size(), true).get(root) != simdjson::SUCCESS) {
+  if (!parse_document(parser, body, root)) {
     return bad_message("transmission session-get: reply is not JSON");
   }
-  simdjson::dom::element args = root["arguments"];
+  // get() on every step: the implicit conversion of a lookup to an element throws
+  // simdjson_error when the key is missing, and nothing up the reply callback catches it.
+  simdjson::dom::object args;
+  if (root["arguments"].get_object().get(args) != simdjson::SUCCESS) {
+    return bad_message("transmission session-get: reply has no arguments object");
+  }
   std::uint64_t value = 0;
   bool enabled = false;
   bool alt = false;

@@ -39,9 +39,12 @@ TEST(TransmissionSession, ReadsLimitEnabledAndTurtleMode) {
   EXPECT_EQ(*turtle, (DownloadLimit{true, 512, 1}));
 }
 
+// Valid JSON without an "arguments" object used to throw simdjson_error out of the reply
+// callback, which terminated adrg (found by tests/fuzz/fuzz_download_parse with "1\n").
 TEST(TransmissionSession, MissingOrMistypedFieldsAreErrors) {
   for (std::string_view bad : std::initializer_list<std::string_view>{
-           "{", R"({"arguments":{"speed-limit-down":1}})",
+           std::string_view(), "", "{", "1\n", "[]", R"({"result":"success"})",
+           R"({"arguments":[],"result":"success"})", R"({"arguments":null,"result":"success"})",
            R"({"arguments":{"speed-limit-down":-1,"speed-limit-down-enabled":true}})",
            R"({"arguments":{"speed-limit-down":"100","speed-limit-down-enabled":true}})",
            R"({"arguments":{"speed-limit-down":100,"speed-limit-down-enabled":1}})"}) {
