@@ -70,8 +70,10 @@ run_target() {
   local t="$1" timeout=10
   # Each HTTP input is three exchanges of up to 2 s each (fuzz_http_api.cpp).
   [ "$t" = fuzz_http_api ] && timeout=20
-  mkdir -p "$work/$t" "$build/artifacts/$t"
+  mkdir -p "$work/$t" "$work/$t.tmp" "$build/artifacts/$t"
   local status=0
+  # TMPDIR: fuzz_http_api's unix socket directory, removed with $work even after a crash.
+  export TMPDIR="$work/$t.tmp"
   # The outer timeout is for a fuzzer that cannot stop: libFuzzer's out-of-memory report was
   # seen to hang while the input kept allocating (the yaml-cpp loop fixed in yaml_documents.cpp).
   timeout -k 10 $((seconds + 120)) \

@@ -110,8 +110,14 @@ void start_harness() {
   if (!reactor) fail("reactor: " + reactor.error().describe());
   h->reactor = std::move(reactor.value());
 
-  char pattern[] = "/tmp/adrg-fuzz-http-XXXXXX";
-  if (::mkdtemp(pattern) == nullptr) fail("mkdtemp: " + std::string(std::strerror(errno)));
+  // Under $TMPDIR: tools/fuzz.sh points it at its work directory, so the socket a crashed run
+  // leaves behind goes with it.
+  const char* tmp = std::getenv("TMPDIR");
+  std::string pattern =
+      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/adrg-fuzz-http-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    fail("mkdtemp: " + std::string(std::strerror(errno)));
+  }
   h->dir = pattern;
 
   HttpApiLimits limits;
