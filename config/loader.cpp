@@ -14,6 +14,7 @@
 #include "config/bind_host.h"
 #include "config/env.h"
 #include "config/size.h"
+#include "config/yaml_documents.h"
 #include "core/fs.h"
 
 namespace adrg {
@@ -1098,7 +1099,7 @@ ConfigLoad Loader::run(std::string_view text) {
   config_.source_path = file_;
   std::vector<YAML::Node> documents;
   try {
-    documents = YAML::LoadAll(text_);
+    documents = load_yaml_documents(text_);
   } catch (const YAML::Exception& ex) {
     Location at = to_location(ex.mark);
     std::string message = "invalid YAML: " + ex.msg;

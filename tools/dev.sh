@@ -54,6 +54,7 @@ case "$mode" in
     if [ $# -eq 0 ]; then
       "$here/tools/cross-arm64.sh" test || status=1
       "$here/tools/cross-arm64.sh" deb || status=1
+      "$here/tools/fuzz.sh" || status=1
     fi
     exit "$status"
     ;;

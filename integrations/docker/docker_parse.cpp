@@ -182,7 +182,13 @@ Result<DockerEvent> parse_event_line(std::string_view line) {
     event.old_name = strip_slash(it->second);
   }
   event.time_nano = int_field(doc, "timeNano");
-  if (event.time_nano == 0) event.time_nano = int_field(doc, "time") * 1'000'000'000;
+  // `time` is whole seconds. One past the year 2262 would overflow the product (undefined
+  // behaviour; found by fuzzing): no clock gives that, so it counts as no time at all.
+  if (event.time_nano == 0 &&
+      __builtin_mul_overflow(int_field(doc, "time"), std::int64_t{1'000'000'000},
+                             &event.time_nano)) {
+    event.time_nano = 0;
+  }
   if (event.action.empty()) return parse_error("docker event without Action");
   return event;
 }

@@ -6,6 +6,7 @@
 
 #include "core/fs.h"
 #include "core/json_writer.h"
+#include "integrations/downloads/download_parse.h"
 #include "integrations/downloads/download_util.h"
 #include "integrations/redact.h"
 
@@ -73,7 +74,7 @@ void QbittorrentClient::login(StatusCallback done) {
                          scrub(trim(response.body).substr(0, 120)) + ")"};
     } else if (response.status != 200) {
       status = transport_error(response, "qbittorrent login at " + display_url());
-    } else if (trim(response.body) != "Ok.") {
+    } else if (!qbittorrent_login_ok(response.body)) {
       // Wrong credentials: HTTP 200 with "Fails." (real-peers.md §2).
       status = Error{std::make_error_code(std::errc::permission_denied),
                      "qbittorrent login at " + display_url() + " as '" + username_ +
@@ -132,13 +133,7 @@ void QbittorrentClient::read_mode(std::function<void(Result<int>)> done) {
   call("GET", "transfer/speedLimitsMode", {},
        [done = std::move(done)](Result<HttpResponse> response) {
          if (!response) return done(response.error());
-         auto mode = parse_unsigned(trim(response->body));
-         if (!mode || *mode > 1) {
-           return done(Error{std::make_error_code(std::errc::bad_message),
-                             "qbittorrent transfer/speedLimitsMode answered \"" +
-                                 trim(response->body).substr(0, 40) + "\""});
-         }
-         done(static_cast<int>(*mode));
+         done(parse_qbittorrent_mode(response->body));
        });
 }
 
@@ -148,13 +143,9 @@ void QbittorrentClient::read_limit(LimitCallback done) {
     call("GET", "transfer/downloadLimit", {},
          [mode = *mode, done = std::move(done)](Result<HttpResponse> response) {
            if (!response) return done(response.error());
-           auto value = parse_unsigned(trim(response->body));
-           if (!value) {
-             return done(Error{std::make_error_code(std::errc::bad_message),
-                               "qbittorrent transfer/downloadLimit answered \"" +
-                                   trim(response->body).substr(0, 40) + "\""});
-           }
-           done(DownloadLimit{*value != 0, *value, mode});
+           auto limit = parse_qbittorrent_limit(response->body);
+           if (limit) limit->mode = mode;
+           done(std::move(limit));
          });
   });
 }

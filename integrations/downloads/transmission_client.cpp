@@ -1,10 +1,10 @@
 #include "integrations/downloads/transmission_client.h"
 
-#include <simdjson.h>
 #include <spdlog/spdlog.h>
 
 #include "core/fs.h"
 #include "core/json_writer.h"
+#include "integrations/downloads/download_parse.h"
 #include "integrations/downloads/download_util.h"
 #include "integrations/redact.h"
 
@@ -90,18 +90,8 @@ void TransmissionClient::rpc(std::string body, std::function<void(Result<std::st
                             what + ": HTTP 401, wrong username or password (rpc-authentication)"});
         }
         if (!response.ok()) return done(transport_error(response, what));
-        simdjson::dom::parser parser;
-        simdjson::dom::element root;
-        if (parser.parse(response.body.data(), response.body.size(), true).get(root) !=
-            simdjson::SUCCESS) {
-          return done(bad_message(what + ": reply is not JSON"));
-        }
-        std::string_view result;
-        if (root["result"].get_string().get(result) != simdjson::SUCCESS) {
-          return done(bad_message(what + ": reply has no result"));
-        }
-        if (result != "success") {
-          return done(bad_message(what + ": " + std::string(result)));
+        if (Status reply = parse_transmission_reply(response.body); !reply) {
+          return done(bad_message(what + ": " + reply.error().message));
         }
         done(std::move(response.body));
       });
@@ -113,22 +103,7 @@ void TransmissionClient::read_limit(LimitCallback done) {
       R"("speed-limit-down-enabled","alt-speed-enabled"]}})",
       [done = std::move(done)](Result<std::string> body) {
         if (!body) return done(body.error());
-        simdjson::dom::parser parser;
-        simdjson::dom::element root;
-        if (parser.parse(*body).get(root) != simdjson::SUCCESS) {
-          return done(bad_message("transmission session-get: reply is not JSON"));
-        }
-        simdjson::dom::element args = root["arguments"];
-        std::uint64_t value = 0;
-        bool enabled = false;
-        bool alt = false;
-        if (args["speed-limit-down"].get_uint64().get(value) != simdjson::SUCCESS ||
-            args["speed-limit-down-enabled"].get_bool().get(enabled) != simdjson::SUCCESS) {
-          return done(bad_message(
-              "transmission session-get: no speed-limit-down/speed-limit-down-enabled"));
-        }
-        if (args["alt-speed-enabled"].get_bool().get(alt) != simdjson::SUCCESS) alt = false;
-        done(DownloadLimit{enabled, value, alt ? 1 : 0});
+        done(parse_transmission_session(*body));
       });
 }
 

@@ -26,6 +26,9 @@ simdjson::dom::parser& json_parser() {
 }
 
 Result<simdjson::dom::element> parse_json(std::string_view json, std::string_view what) {
+  // An empty view may carry a null pointer, and simdjson memcpy()s the input: passing it null is
+  // undefined even for 0 bytes (UBSan aborts on it; found by tests/fuzz/fuzz_media_parse).
+  if (json.empty()) return bad_message(std::string(what) + " is not JSON", "empty body");
   simdjson::dom::element root;
   auto error = json_parser().parse(json.data(), json.size(), true).get(root);
   if (error != simdjson::SUCCESS) {

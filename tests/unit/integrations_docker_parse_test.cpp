@@ -165,6 +165,17 @@ TEST(DockerParse, ExecEventSplitsCommandOutOfAction) {
   EXPECT_EQ(exec->time_nano, 1795444001000000000);  // falls back to "time" seconds
 }
 
+// Seconds past the year 2262 overflowed time * 10^9 (signed overflow, UBSan aborted; found by
+// fuzzing): such a time is treated as absent.
+TEST(DockerParse, EventTimeBeyondNanosecondRangeIsDropped) {
+  for (const char* time : {"179540154015", "-9223372036854775808", "9223372036854775807"}) {
+    auto event = parse_event_line(std::string(R"({"Type":"container","Action":"kill","time":)") +
+                                  time + "}");
+    ASSERT_TRUE(event.ok()) << time;
+    EXPECT_EQ(event->time_nano, 0) << time;
+  }
+}
+
 TEST(DockerParse, MalformedEvents) {
   EXPECT_FALSE(parse_event_line("").ok());
   EXPECT_FALSE(parse_event_line(R"({"status":"start","id":)").ok());

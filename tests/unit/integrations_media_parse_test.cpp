@@ -256,6 +256,19 @@ TEST(MediaWebhook, JunkIsAnInvalidArgument) {
   }
 }
 
+// A default std::string_view has a null data(); simdjson memcpy()s its input, and memcpy from
+// null is undefined even for 0 bytes (the ASan/UBSan build aborted here; found by fuzzing).
+TEST(MediaParse, NullEmptyViewIsAnError) {
+  const std::string_view empty;
+  EXPECT_FALSE(parse_jellyfin_sessions(empty, false));
+  EXPECT_FALSE(parse_plex_sessions(empty, true));
+  EXPECT_FALSE(parse_jellyfin_webhook(empty));
+  EXPECT_FALSE(parse_plex_webhook(empty));
+  auto webhook = parse_media_webhook("application/json", empty);
+  ASSERT_FALSE(webhook);
+  EXPECT_EQ(webhook.error().code, std::errc::invalid_argument);
+}
+
 TEST(Multipart, PartContentIsExact) {
   std::string body =
       "preamble\r\n--XyZ\r\nContent-Disposition: form-data; name=\"payload\"\r\n\r\n"
