@@ -3,6 +3,7 @@
 // webhook and an HTML form; and a DNS-rebound name (attacker.test resolving to 127.0.0.1, via
 // Chromium's own resolver rules) asks for job data. Every request must arrive and be refused.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -92,7 +93,8 @@ class BrowserTest : public ::testing::Test {
       return {};
     };
     handlers.jobs = [](const ApiRequest&, ApiReplyFn reply) {
-      reply(ApiReply{200, R"({"jobs":[{"id":"backup","argv":["restic","--password","hunter2"]}]})"});
+      reply(
+          ApiReply{200, R"({"jobs":[{"id":"backup","argv":["restic","--password","hunter2"]}]})"});
     };
     api_ = std::make_unique<HttpApi>(*reactor_, config, std::move(handlers), bus_);
     Status started = api_->start();
@@ -115,16 +117,26 @@ class BrowserTest : public ::testing::Test {
 
   // Headless Chromium as the environment allows it (root: no sandbox; no network but loopback:
   // no background traffic), resolving attacker.test to 127.0.0.1 as a rebinding attacker's DNS
-  // would. Prints the DOM after the page ran.
-  testing::CommandResult chromium(const std::string& url) {
-    std::string profile = dir_.path() + "/profile-" + std::to_string(++runs_);
-    return testing::run_command(
-        std::string(kChromium) +
-            " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run"
-            " --disable-background-networking --disable-component-update --disable-sync"
-            " --host-resolver-rules='MAP attacker.test 127.0.0.1' --user-data-dir=" +
-            profile + " --virtual-time-budget=10000 --dump-dom '" + url + "' 2>/dev/null",
-        seconds(90));
+  // would.
+  std::vector<std::string> chromium_argv() {
+    return {kChromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--host-resolver-rules=MAP attacker.test 127.0.0.1",
+            "--user-data-dir=" + dir_.path() + "/profile-" + std::to_string(++runs_)};
+  }
+
+  // Loads `url` and prints the DOM once it has loaded.
+  testing::CommandResult dump_dom(const std::string& url) {
+    std::string command;
+    for (const std::string& arg : chromium_argv()) command += "'" + arg + "' ";
+    return testing::run_command(command + "--dump-dom '" + url + "' 2>/dev/null", seconds(90));
   }
 
   std::uint64_t refused() {
@@ -147,15 +159,18 @@ TEST_F(BrowserTest, AnotherSitesPageCannotTriggerOrPostAWebhook) {
   testing::LoopbackHttpServer attacker;
   const int api_port = api_->tcp_port();
   attacker.on("GET", "/", [&](const testing::HttpServerRequest&) {
-    testing::HttpServerResponse page = testing::HttpServerResponse::text(200, attacker_page(api_port));
+    testing::HttpServerResponse page =
+        testing::HttpServerResponse::text(200, attacker_page(api_port));
     page.headers = {{"Content-Type", "text/html; charset=utf-8"}};
     return page;
   });
   attacker.on("POST", "/done", [](const testing::HttpServerRequest&) {
     return testing::HttpServerResponse::text(200, "ok");
   });
-  testing::CommandResult run =
-      chromium("http://attacker.test:" + std::to_string(attacker.port()) + "/");
+  // The browser keeps the page open until the page reports back; then it is killed.
+  std::vector<std::string> argv = chromium_argv();
+  argv.push_back("http://attacker.test:" + std::to_string(attacker.port()) + "/");
+  testing::ChildProcess browser(argv, dir_.path() + "/chromium.log");
   ASSERT_TRUE(testing::wait_until(
       [&] {
         for (const auto& request : attacker.requests()) {
@@ -163,8 +178,10 @@ TEST_F(BrowserTest, AnotherSitesPageCannotTriggerOrPostAWebhook) {
         }
         return false;
       },
-      seconds(30)))
-      << "the page never finished: " << run.output;
+      seconds(60)))
+      << "the page never reported back; chromium said: " << browser.log();
+  browser.signal(SIGTERM);  // its renderer and helpers end with it
+  browser.wait_exit(seconds(15));
   std::string report;
   for (const auto& request : attacker.requests()) {
     if (request.path == "/done") report = request.body;
@@ -179,12 +196,12 @@ TEST_F(BrowserTest, AnotherSitesPageCannotTriggerOrPostAWebhook) {
 TEST_F(BrowserTest, ARebindingPageCannotReadJobDataOrStatus) {
   const std::string port = std::to_string(api_->tcp_port());
   // The browser reaches the API by its own name: the control that the API answers browsers.
-  testing::CommandResult direct = chromium("http://127.0.0.1:" + port + "/status");
+  testing::CommandResult direct = dump_dom("http://127.0.0.1:" + port + "/status");
   EXPECT_TRUE(contains(direct.output, "\"version\":\"test\"")) << direct.output;
   // After rebinding, the attacker's name points at 127.0.0.1 and the page is same-origin with
   // whatever answers there; adrg refuses because the Host is the attacker's name.
   for (const char* path : {"/jobs", "/status"}) {
-    testing::CommandResult rebound = chromium("http://attacker.test:" + port + path);
+    testing::CommandResult rebound = dump_dom("http://attacker.test:" + port + path);
     EXPECT_TRUE(contains(rebound.output, "DNS-rebinding")) << path << ": " << rebound.output;
     EXPECT_FALSE(contains(rebound.output, "hunter2")) << rebound.output;
     EXPECT_FALSE(contains(rebound.output, "\"version\"")) << rebound.output;
