@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/fs.h"
 #include "core/json_writer.h"
 #include "integrations/http_api/connection_table.h"
 #include "integrations/http_api/request_guard.h"
@@ -76,7 +77,7 @@ const RouteInfo* find_route(std::string_view path) {
   return nullptr;
 }
 
-std::string_view trim(std::string_view text) {
+std::string_view trim_view(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r' ||
                            text.back() == '\n')) {
@@ -89,7 +90,7 @@ std::string_view trim(std::string_view text) {
 std::string media_type(const char* content_type) {
   if (content_type == nullptr) return {};
   std::string_view value(content_type);
-  value = trim(value.substr(0, value.find(';')));
+  value = trim_view(value.substr(0, value.find(';')));
   std::string out(value);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
@@ -225,25 +226,6 @@ Result<ResolvedAddress> resolve(std::string host, int port) {
   return out;
 }
 
-class FdGuard {
- public:
-  explicit FdGuard(int fd) : fd_(fd) {}
-  ~FdGuard() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FdGuard(const FdGuard&) = delete;
-  FdGuard& operator=(const FdGuard&) = delete;
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-  void reset(int fd) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_;
-};
-
 // A handler's answer that may come after the request returned: the connection is suspended
 // meanwhile and resumed when the reply arrives; MHD then calls on_request again, which queues it.
 struct PendingReply {
@@ -324,8 +306,8 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
     refresh_host_allow_list(true);
     auto tcp_fd = open_tcp_listener();
     if (!tcp_fd) return tcp_fd.error();
-    FdGuard tcp_guard(*tcp_fd);
-    FdGuard unix_guard(-1);
+    FdCloser tcp_guard(*tcp_fd);
+    FdCloser unix_guard(-1);
     if (!config_.unix_socket.empty()) {
       auto unix_fd = open_unix_listener();
       if (!unix_fd) {
@@ -410,7 +392,7 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
                                "127.0.0.1",
                                where, config_.host)};
     }
-    FdGuard fd(::socket(address->get()->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    FdCloser fd(::socket(address->get()->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (fd.get() < 0) return Error::from_errno("socket for http " + where);
     int one = 1;
     ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -453,7 +435,7 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
       }
       // A socket file left by a crash is stale; one that still accepts belongs to a running
       // adrg, and taking it over would make that instance unreachable.
-      FdGuard probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+      FdCloser probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
       if (probe.get() >= 0 &&
           (::connect(probe.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 ||
            errno == EAGAIN)) {
@@ -462,7 +444,7 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
       }
       if (::unlink(path.c_str()) != 0) return Error::from_errno("unlink stale socket " + path);
     }
-    FdGuard fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    FdCloser fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (fd.get() < 0) return Error::from_errno("socket for " + path);
     if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
       return Error::from_errno("bind unix socket " + path);
@@ -734,7 +716,7 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
   static void on_mhd_log(void* cls, const char* format, va_list args) {
     char buffer[512];
     std::vsnprintf(buffer, sizeof(buffer), format, args);
-    std::string_view text = trim(buffer);
+    std::string_view text = trim_view(buffer);
     spdlog::debug("libmicrohttpd ({}): {}", static_cast<Listener*>(cls)->description, text);
   }
 
@@ -796,7 +778,7 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
         MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (length != nullptr) {
       unsigned long long declared = 0;
-      std::string_view text = trim(length);
+      std::string_view text = trim_view(length);
       auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), declared);
       if (ec == std::errc() && declared > context.limit) {
         return respond(connection, MHD_HTTP_CONTENT_TOO_LARGE,
@@ -895,7 +877,7 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
         MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     unsigned long long declared = 0;
     if (length != nullptr) {
-      std::string_view text = trim(length);
+      std::string_view text = trim_view(length);
       (void)std::from_chars(text.data(), text.data() + text.size(), declared);
     }
     if (declared > context.limit) {
@@ -1015,7 +997,7 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
 
   MHD_Result serve_trigger(MHD_Connection* connection, RequestContext& context) {
     std::string event;
-    std::string_view body = trim(context.body);
+    std::string_view body = trim_view(context.body);
     if (!body.empty()) {
       std::string type = media_type(
           MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE));
@@ -1103,7 +1085,7 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
     std::uint64_t after = 0;
     if (const char* last =
             MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Last-Event-ID")) {
-      std::string_view text = trim(last);
+      std::string_view text = trim_view(last);
       (void)std::from_chars(text.data(), text.data() + text.size(), after);
     }
     sse_clients_.emplace(client, std::move(owned));
