@@ -105,7 +105,7 @@ memory_pressure:
   trigger: {enabled: true, type: some, stall_ms: 100, window_ms: 1000}
 io_pressure:
   enabled: true
-  trigger_avg10_threshold: 30
+  trigger_avg10_threshold: 10
   recovery_avg10_threshold: 5
   recovery_hold_seconds: 3600
   tier3_io_max_read_mb_per_sec: 5
@@ -147,24 +147,29 @@ else
   fail baseline "bulk-spin cpu.weight=$(cat $UNITS/bulk-spin/cpu.weight) bg-io io.weight=$(cat $UNITS/bg-io/io.weight)"
 fi
 
-# (f) PSI trigger path, I/O: two unthrottled O_DIRECT readers (in no unit) stall on the disk;
+# (f) PSI trigger path, I/O: four unthrottled O_DIRECT readers (in no unit) stall on the disk;
 # the kernel trigger on /proc/pressure/io wakes adrg, whose io rule caps tier 3 on the disk.
+# Under TCG a storm reaches 20-55 % "some" depending on the host (an idle guest stays at 0),
+# so the rule's threshold is 10; only a trigger logged after the storm began counts.
 note "io storm"
 mkdir -p $CG/storm
 io_before=$(awk '/^some/ {sub("total=", "", $5); print $5}' /proc/pressure/io)
-run_in $CG/storm $X dio read /dev/vda 60 1024 >/dev/null &
-s1=$!
-run_in $CG/storm $X dio read /dev/vda 60 1024 >/dev/null &
-s2=$!
+log_lines_before=$(wc -l <"$ADRG_LOG")
+io_trigger_since_storm() { tail -n +$((log_lines_before + 1)) "$ADRG_LOG" | grep -q "evaluate (psi trigger io)"; }
+storm_pids=""
+for i in 1 2 3 4; do
+  run_in $CG/storm $X dio read /dev/vda 60 1024 >/dev/null &
+  storm_pids="$storm_pids $!"
+done
 want_io="$DEV rbps=5242880 wbps=2097152"
-if wait_for 45 log_has "evaluate (psi trigger io)" && wait_for 30 file_has bulk-spin io.max "$want_io"; then
-  pass psi_trigger_io "adrg evaluated on 'psi trigger io'; tier 3 io.max='$(cat $UNITS/bulk-spin/io.max)'"
+if wait_for 45 io_trigger_since_storm && wait_for 30 file_has bulk-spin io.max "$want_io"; then
+  pass psi_trigger_io "adrg evaluated on 'psi trigger io' during the storm; tier 3 io.max='$(cat $UNITS/bulk-spin/io.max)'"
 else
   io_after=$(awk '/^some/ {sub("total=", "", $5); print $5}' /proc/pressure/io)
-  fail psi_trigger_io "io some total +$((io_after - io_before)) us; bulk-spin io.max='$(cat $UNITS/bulk-spin/io.max)'"
+  fail psi_trigger_io "io some total +$((io_after - io_before)) us, now '$(head -1 /proc/pressure/io)'; bulk-spin io.max='$(cat $UNITS/bulk-spin/io.max)'"
 fi
-kill $s1 $s2 2>/dev/null
-wait $s1 $s2 2>/dev/null
+kill $storm_pids 2>/dev/null
+wait $storm_pids 2>/dev/null
 
 # (c) memory.high squeeze, stage 1: a hog throttled by its own small memory.high (outside the
 # units) stalls on memory for real (mem_cgroup_handle_over_high counts as a memstall), the
