@@ -241,9 +241,11 @@ void Governor::arm_docker() {
     ++edges_by_source_[connected ? "docker:connected" : "docker:disconnected"];
     if (connected) {
       spdlog::info("docker events stream connected (API {})", docker_->api_version());
+      publish_action("docker_up", "", "events stream connected, API " + docker_->api_version());
     } else {
       spdlog::warn("docker events stream lost: {}; reconnecting with backoff",
                    inventory_->last_error());
+      publish_action("docker_down", "", "events stream lost: " + inventory_->last_error());
     }
   });
 }
