@@ -1,0 +1,196 @@
+// bench_docker_vm: measurements of the installed adrg governing real Docker containers, run
+// inside the e2e VM by tools/bench/vm-docker-bench.sh (pure cgroup v2, systemd cgroup driver).
+// Not a test: prints table rows.
+//
+//   bench_docker_vm relief LABEL PORT ROUNDS DOCKER_SOCKET CGROUP_DIR...
+//       The containers whose cgroups are given spin a CPU each and carry the label adrg.bench.
+//       Each round: POST /trigger media_start at t0, then
+//         relief  the start of the first 100 ms window in which their summed CPU use is below
+//                 1 % of one core (cpu.stat usage_usec, sampled every 5 ms)
+//         paused  every container Paused by Docker (GET /containers/json, status=paused)
+//       then media_stop, and the next round once all run and spin again. p50/p95/max per row.
+//   bench_docker_vm footprint LABEL PID SECONDS
+//       The process idle for SECONDS: VmRSS, Pss, anonymous and private-dirty memory, CPU % and
+//       wake-ups/s (context switches of all threads).
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tools/bench/bench_support.h"
+#include "tools/bench/proc_footprint.h"
+
+namespace bench {
+namespace {
+
+// GET over the Engine API's unix socket; HTTP/1.0 so dockerd closes after the answer.
+std::string docker_get(const std::string& socket_path, const std::string& path) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::snprintf(a.sun_path, sizeof a.sun_path, "%s", socket_path.c_str());
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return "";
+  }
+  std::string req = "GET " + path + " HTTP/1.0\r\nHost: docker\r\n\r\n";
+  (void)::write(fd, req.data(), req.size());
+  std::string out;
+  char buf[8192];
+  ssize_t n = 0;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+int count_paused(const std::string& socket_path) {
+  // filters={"status":["paused"],"label":["adrg.bench"]}
+  std::string reply = docker_get(
+      socket_path,
+      "/containers/json?filters=%7B%22status%22%3A%5B%22paused%22%5D%2C%22label%22%3A%5B%22adrg."
+      "bench%22%5D%7D");
+  if (reply.empty()) return -1;
+  int n = 0;
+  for (size_t pos = reply.find("\"Id\":"); pos != std::string::npos;
+       pos = reply.find("\"Id\":", pos + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+long long usage_usec(const std::vector<std::string>& dirs) {
+  long long sum = 0;
+  for (const auto& d : dirs) {
+    std::string stat = read_file(d + "/cpu.stat");
+    auto pos = stat.find("usage_usec ");
+    if (pos != std::string::npos) sum += std::atoll(stat.c_str() + pos + 11);
+  }
+  return sum;
+}
+
+// Summed CPU rate (cores) of the containers over the last `window`.
+class CpuRate {
+ public:
+  explicit CpuRate(const std::vector<std::string>& dirs) : dirs_(dirs) {}
+  // Samples now; returns the rate over the last window once a full window is held.
+  std::optional<double> sample(std::chrono::milliseconds window) {
+    auto now = Clock::now();
+    samples_.push_back({now, usage_usec(dirs_)});
+    while (samples_.size() > 2 && now - samples_[1].first >= window) samples_.pop_front();
+    if (now - samples_.front().first < window) return std::nullopt;
+    double secs = std::chrono::duration<double>(now - samples_.front().first).count();
+    return static_cast<double>(samples_.back().second - samples_.front().second) / 1e6 / secs;
+  }
+  Clock::time_point window_start() const { return samples_.front().first; }
+  void reset() { samples_.clear(); }
+
+ private:
+  std::vector<std::string> dirs_;
+  std::deque<std::pair<Clock::time_point, long long>> samples_;
+};
+
+void print_row(const std::string& what, std::vector<double> ms) {
+  if (ms.empty()) {
+    std::printf("| %s | 0 | - | - | - |\n", what.c_str());
+    return;
+  }
+  std::printf("| %s | %zu | %.0f | %.0f | %.0f |\n", what.c_str(), ms.size(), percentile(ms, 50),
+              percentile(ms, 95), *std::max_element(ms.begin(), ms.end()));
+}
+
+int bench_relief(const std::string& label, int port, int rounds, const std::string& socket_path,
+                 const std::vector<std::string>& dirs) {
+  using namespace std::chrono_literals;
+  const auto window = 100ms;
+  std::vector<double> relief_ms, paused_ms;
+  CpuRate rate(dirs);
+  for (int r = 0; r < rounds; ++r) {
+    // Start from the storm: nothing paused and the containers spinning.
+    auto deadline = Clock::now() + 120s;
+    rate.reset();
+    while (true) {
+      auto busy = rate.sample(500ms);
+      if (count_paused(socket_path) == 0 && busy && *busy > 0.5) break;
+      if (Clock::now() > deadline) {
+        std::fprintf(stderr, "round %d: containers not running and busy after 120 s\n", r);
+        return 1;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    rate.reset();
+    auto t0 = Clock::now();
+    if (http(port, "POST", "/trigger", "{\"event\":\"media_start\"}") != 200) return 1;
+    std::optional<double> relief, paused;
+    auto next_docker = t0;
+    deadline = t0 + 120s;
+    while ((!relief || !paused) && Clock::now() < deadline) {
+      if (!relief) {
+        auto cores = rate.sample(window);
+        if (cores && *cores < 0.01) relief = Ms(rate.window_start() - t0).count();
+      }
+      if (!paused && Clock::now() >= next_docker) {
+        if (count_paused(socket_path) == static_cast<int>(dirs.size())) {
+          paused = Ms(Clock::now() - t0).count();
+        }
+        next_docker = Clock::now() + 50ms;
+      }
+      std::this_thread::sleep_for(5ms);
+    }
+    if (!relief || !paused) {
+      std::fprintf(stderr, "round %d: relief %s, paused %s after 120 s\n", r, relief ? "yes" : "no",
+                   paused ? "yes" : "no");
+      return 1;
+    }
+    relief_ms.push_back(std::max(0.0, *relief));
+    paused_ms.push_back(*paused);
+    std::fprintf(stderr, "%s round %d: relief %.0f ms, all paused %.0f ms\n", label.c_str(), r,
+                 *relief, *paused);
+    if (http(port, "POST", "/trigger", "{\"event\":\"media_stop\"}") != 200) return 1;
+  }
+  print_row(label + ": CPU < 1 % of a core", relief_ms);
+  print_row(label + ": all Paused in Docker", paused_ms);
+  return 0;
+}
+
+int bench_idle(const std::string& label, pid_t pid, int seconds) {
+  ProcSample a = sample(pid);
+  auto t0 = Clock::now();
+  std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  ProcSample b = sample(pid);
+  double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::string roll = read_file("/proc/" + std::to_string(pid) + "/smaps_rollup");
+  std::printf("| %s | %.1f MiB | %.1f MiB | %.1f MiB | %.1f MiB | %.3f %% | %.2f | %d |\n",
+              label.c_str(), static_cast<double>(b.rss_kb) / 1024.0,
+              static_cast<double>(smaps_kb(roll, "Pss")) / 1024.0,
+              static_cast<double>(smaps_kb(roll, "Anonymous")) / 1024.0,
+              static_cast<double>(smaps_kb(roll, "Private_Dirty")) / 1024.0,
+              (b.cpu_seconds - a.cpu_seconds) / wall * 100,
+              static_cast<double>(b.switches - a.switches) / wall, b.threads);
+  return 0;
+}
+
+}  // namespace
+}  // namespace bench
+
+int main(int argc, char** argv) {
+  const std::string mode = argc > 1 ? argv[1] : "";
+  if (mode == "relief" && argc >= 7) {
+    std::vector<std::string> dirs(argv + 6, argv + argc);
+    return bench::bench_relief(argv[2], std::atoi(argv[3]), std::atoi(argv[4]), argv[5], dirs);
+  }
+  if (mode == "footprint" && argc == 5) {
+    return bench::bench_idle(argv[2], std::atoi(argv[3]), std::atoi(argv[4]));
+  }
+  std::fprintf(stderr,
+               "usage: %s relief LABEL PORT ROUNDS DOCKER_SOCKET CGROUP_DIR...\n"
+               "       %s footprint LABEL PID SECONDS\n",
+               argv[0], argv[0]);
+  return 2;
+}
