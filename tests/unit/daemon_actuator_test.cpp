@@ -766,6 +766,20 @@ TEST_F(ActuatorTest, MemoryHighGoesThroughTheBlockingExecutor) {
     EXPECT_TRUE(actuator.applied().units.empty());
     EXPECT_TRUE(journal().empty());
 
+    // The user's stricter memory.max (2 GiB) against adrg's 3 GiB: one operation settles it,
+    // nothing written or journaled, and its completion kicks nothing more.
+    actuator.apply(want(kCtr, [](DesiredUnit& u) { u.memory_max = 3ull << 30; }), all_units());
+    EXPECT_EQ(actuator.pending_operations(), 1u);
+    ASSERT_TRUE(run_until([&] { return actuator.pending_operations() == 0; }));
+    actuator.apply(want(kCtr, [](DesiredUnit& u) { u.memory_max = 3ull << 30; }), all_units());
+    EXPECT_EQ(actuator.pending_operations(), 0u);
+    EXPECT_EQ(read(kCtr, "memory.max"), "2147483648\n");
+    EXPECT_EQ(actuator.applied().units.at(kCtr).memory_max, 2147483648u);
+    EXPECT_TRUE(journal().empty());
+    actuator.apply(DesiredState{}, all_units());
+    EXPECT_EQ(actuator.pending_operations(), 0u);
+    EXPECT_TRUE(actuator.applied().units.empty());
+
     // Destroyed with a write queued: it finishes (journal first), the completion is dropped.
     actuator.apply(want(kCtr2, [](DesiredUnit& u) { u.memory_max = 1 << 30; }), all_units());
   }
