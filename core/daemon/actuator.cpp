@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <mutex>
 
+#include "core/daemon/limit_merge.h"
 #include "core/fs.h"
 
 namespace adrg {
@@ -57,6 +58,12 @@ std::uint64_t io_field(std::string_view line, std::string_view name) {
   auto end = line.find(' ', start);
   auto value = parse_u64(line.substr(start, end == std::string_view::npos ? end : end - start));
   return value.value_or(0);
+}
+
+// For the log: where the value written came from, when not from adrg alone.
+std::string limit_note(const std::optional<AppliedLimit>& limit) {
+  if (!limit || limit->source != LimitSource::kBoth) return {};
+  return " (merged with the user's own \"" + limit->user + "\": the stricter of each)";
 }
 
 }  // namespace
@@ -236,6 +243,7 @@ struct Actuator::KeyState {
   std::optional<std::string> in_flight_target;
   bool unsupported = false;  // the file does not exist in this cgroup (hybrid host)
   std::string last_error;
+  std::optional<AppliedLimit> limit;  // a limit file: the user's, adrg's and the effective value
 };
 
 struct Actuator::UnitState {
@@ -526,16 +534,31 @@ Actuator::OpResult Actuator::do_file_op(const JournalKey& jk, OpKind kind, const
       std::string was = "?";
       if (current) was = io_max ? io_max_device_line(*current, jk.device) : trim(*current);
       if (io_max && current && was.empty()) was = "no limit";
+      // Never loosen the user's own limit: compare with the original (journaled before adrg's
+      // first write; without an entry the file still holds the user's value).
+      std::string value = text;  // what goes into the file
+      std::optional<AppliedLimit> limit;
+      if (is_user_limit_file(jk.file)) {
+        const std::string user = entry != nullptr ? entry->original
+                                 : io_max         ? io_max_device_line(*current, jk.device)
+                                                  : *current;
+        MergedLimit merged = stricter_limit(jk.file, user, text);
+        limit = AppliedLimit{user_limit_text(jk.file, user), text, merged.text, merged.source};
+        if (merged.source == LimitSource::kUser) return leave_to_user(jk, current, *limit);
+        value = std::move(merged.text);
+      }
+      OpResult ok{Outcome::kOk, "", limit, true};
       bool added = entry == nullptr;
       std::optional<JournalOverride> previous;
       if (added) {
         // The original, byte-exact, before anything of adrg's reaches the file.
         std::string original = io_max ? io_max_device_line(*current, jk.device) : *current;
-        journal_->put(JournalOverride{jk, std::move(original), text});
+        journal_->put(JournalOverride{jk, std::move(original), value});
         if (io_max) {
           // All devices' originals come from this one read, taken before any io.max write of
           // this unit: the devices are always capped together, and this way no device's
           // original can be read after another device's line was already changed.
+          // (A device whose user line turns out stricter drops its entry in its own operation.)
           for (const auto& dev : io_devices_) {
             JournalKey other = jk;
             other.device = dev;
@@ -547,7 +570,7 @@ Actuator::OpResult Actuator::do_file_op(const JournalKey& jk, OpKind kind, const
       } else {
         previous = *entry;
         JournalOverride updated = *entry;
-        updated.written = text;
+        updated.written = value;
         journal_->put(std::move(updated));
       }
       bool pause_added = false;
@@ -557,8 +580,9 @@ Actuator::OpResult Actuator::do_file_op(const JournalKey& jk, OpKind kind, const
         journal_->put_pause(*pause);
       }
       if (dry) {
-        spdlog::info("dry-run: would write {} to {} (was {})", text, path, was);
-        return {};
+        spdlog::info("dry-run: would write {} to {} (was {}){}", value, path, was,
+                     limit_note(limit));
+        return ok;
       }
       // Write-ahead: the original (and the value about to be written) is on disk before the
       // file changes.
@@ -573,14 +597,14 @@ Actuator::OpResult Actuator::do_file_op(const JournalKey& jk, OpKind kind, const
         return {Outcome::kFailed,
                 "journal not saved, " + path + " left alone: " + st.error().describe()};
       }
-      if (auto st = write_kernel_file(path, text); !st) {
+      if (auto st = write_kernel_file(path, value); !st) {
         if (is_enoent(st.error()) && !dir_exists(jk.cgroup_dir)) {
           return {Outcome::kCgroupGone, st.error().describe()};
         }
         return {Outcome::kFailed, st.error().describe()};
       }
-      spdlog::info("wrote {} to {} (was {})", text, path, was);
-      return {};
+      spdlog::info("wrote {} to {} (was {}){}", value, path, was, limit_note(limit));
+      return ok;
     }
     case OpKind::kRestore: {
       const JournalOverride* entry = journal_->find(jk);
@@ -617,6 +641,50 @@ Actuator::OpResult Actuator::do_file_op(const JournalKey& jk, OpKind kind, const
     }
   }
   return {};
+}
+
+// The user's own limit is at least as strict as adrg's: the file keeps it. Nothing is written
+// unless adrg had written the file before (a looser value now): then the original goes back,
+// byte-exact. Either way adrg keeps no entry for the file, so nothing of adrg's is left to
+// restore, and a later change of the user's (`docker update`) is what the next comparison sees.
+Actuator::OpResult Actuator::leave_to_user(const JournalKey& jk, const Result<std::string>& current,
+                                           const AppliedLimit& limit) {
+  const std::string path = join_path(jk.cgroup_dir, jk.file);
+  OpResult done{Outcome::kOk, "", limit, false};
+  const JournalOverride* entry = journal_->find(jk);
+  if (entry == nullptr) {
+    spdlog::info("{}{} left at the user's own {} (adrg's {} would loosen it)",
+                 options_.dry_run ? "dry-run: " : "", path, limit.user, limit.adrg);
+    return done;
+  }
+  const std::string original = restore_text(*entry);
+  std::string now;
+  if (current) {
+    now = jk.file == kIoMaxFile ? io_max_device_line(*current, jk.device) : strip_newline(*current);
+  }
+  // An entry adrg never wrote through (written "": an io.max device journaled with another
+  // device's first write) holds the original in the file already.
+  if (!entry->written.empty() && (!current || now != original)) {
+    if (options_.dry_run) {
+      spdlog::info("dry-run: would write the user's own {} back to {} (adrg's {} would loosen it)",
+                   original, path, limit.adrg);
+    } else {
+      if (auto st = write_kernel_file(path, original); !st) {
+        if (is_enoent(st.error()) && !dir_exists(jk.cgroup_dir)) {
+          return {Outcome::kCgroupGone, st.error().describe()};
+        }
+        return {Outcome::kFailed, st.error().describe()};
+      }
+      spdlog::info("wrote the user's own {} back to {} (adrg's {} would loosen it)", original, path,
+                   limit.adrg);
+    }
+  }
+  journal_->erase(jk);
+  if (auto st = journal_->save(); !st) {
+    // The file holds its original: a stale entry only means one more harmless restore.
+    spdlog::warn("{}", st.error().describe());
+  }
+  return done;
 }
 
 void Actuator::start_pauser_op(UnitState& state, const FileKey& file_key, KeyState& key,
@@ -714,18 +782,20 @@ void Actuator::complete(const UnitKey& unit_key, const FileKey& file_key, std::u
     case Outcome::kOk:
       key.last_error.clear();
       if (kind == OpKind::kOverride) {
-        key.journaled = true;
+        key.journaled = result.journaled;
         // A completion from before the cgroup was recreated wrote into the old cgroup (or raced
         // the new one): the value must be written again.
         if (!stale) {
-          key.written = text;
+          key.written = text;  // adrg's wanted value, compared with target (not the effective)
           key.written_unknown = false;
+          key.limit = result.limit;
         }
       } else {
         key.journaled = false;
         if (kind == OpKind::kRestore && !stale) {
           key.written.reset();
           key.written_unknown = false;
+          key.limit.reset();
         }
       }
       if (file_key.first == kPauserKey && !options_.dry_run) {
@@ -804,8 +874,10 @@ void Actuator::refresh_applied() {
       if (key.in_flight || !key.last_error.empty()) any = true;
       if (!key.written) continue;
       any = true;
-      const std::string& text = *key.written;
+      // What the file holds: for a limit the effective value, which may be the user's.
+      const std::string& text = key.limit ? key.limit->effective : *key.written;
       au.files[label] = text;
+      if (key.limit) au.limits[label] = *key.limit;
       const std::string& file = fk.first;
       if (file == kFreezeFile || file == kPauserKey) {
         au.paused = file == kPauserKey || trim(text) == "1";

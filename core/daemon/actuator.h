@@ -3,6 +3,15 @@
 // pause a container. Every override is journaled with the file's ORIGINAL content before the
 // file is written, and released by writing that original back. Dry-run lives here alone.
 //
+// A limit the user set is never loosened (limit_merge.h): memory.max, memory.high, cpu.max and
+// io.max get the stricter of the user's value and adrg's. The user's value is the journaled
+// original, or the file as it is when adrg has no entry for it. When the user's is stricter
+// the file is left as it is (nothing written, nothing journaled; a value adrg wrote earlier is
+// restored and its entry dropped), so a later `docker update` of that limit stands and is
+// compared the next time adrg's wanted value changes. While adrg has an entry, the journaled
+// original is what counts: a `docker update` then is not re-read (a restart of the container
+// is not either: same cgroup path, same journal entries) and release writes the original back.
+//
 // Threading: apply(), start(), release_all(), on_unit_restarted() and every UnitPauser `done`
 // run on the reactor thread. With a BlockingExecutor, journal fsyncs and cgroup writes (a
 // memory.high / memory.max write reclaims synchronously and can take seconds) run on its worker,
@@ -105,6 +114,10 @@ class Actuator {
   struct OpResult {
     Outcome outcome = Outcome::kOk;
     std::string message;
+    // An override of a limit file (limit_merge.h): the user's value, adrg's and the effective.
+    std::optional<AppliedLimit> limit;
+    // An override left no journal entry: the user's own limit was stricter, the file holds it.
+    bool journaled = true;
   };
 
   std::string resolve_dir(const std::string& cgroup_path) const;
@@ -120,6 +133,8 @@ class Actuator {
   void prune();
   OpResult do_file_op(const JournalKey& key, OpKind kind, const std::string& text,
                       const std::optional<JournalPause>& pause);
+  OpResult leave_to_user(const JournalKey& key, const Result<std::string>& current,
+                         const AppliedLimit& limit);
   void seed_from_journal(bool skip_pauser_records);
 
   ActuatorOptions options_;

@@ -3,6 +3,7 @@
 // from the kernel here, so a dashboard polling hard costs no syscalls.
 #include <unistd.h>
 
+#include "core/daemon/applied_json.h"
 #include "core/daemon/governor.h"
 #include "core/json_writer.h"
 #include "integrations/http_api/prometheus_text.h"
@@ -90,17 +91,7 @@ std::string Governor::status_json() const {
       }
     }
     auto a = applied.find(unit.id);
-    w.key("applied").begin_object();
-    if (a != applied.end()) {
-      w.field("paused", a->second.paused).field("pending", a->second.pending);
-      w.key("files").begin_object();
-      for (const auto& [file, value] : a->second.files) w.field(file, value);
-      w.end_object();
-      w.key("errors").begin_object();
-      for (const auto& [file, error] : a->second.errors) w.field(file, error);
-      w.end_object();
-    }
-    w.end_object();
+    write_applied_unit(w, a == applied.end() ? nullptr : &a->second);
     w.end_object();
   }
   w.end_object();

@@ -5,9 +5,11 @@
 
 #include "core/blocking_executor.h"
 #include "core/daemon/actuator.h"
+#include "core/daemon/applied_json.h"
 #include "core/daemon/cleanup.h"
 #include "core/daemon/journal.h"
 #include "core/fs.h"
+#include "core/json_writer.h"
 #include "tests/support/temp_dir.h"
 
 namespace adrg {
@@ -350,6 +352,11 @@ TEST_F(ActuatorTest, DryRunWritesNothingNotEvenTheJournal) {
   EXPECT_TRUE(actuator.applied().dry_run);
   EXPECT_EQ(actuator.applied().units.at(kCtr).files.at("cpu.max"), "40000 100000");
   EXPECT_TRUE(actuator.applied().units.at(kJob).paused);
+  // The user's own limits are compared too: memory.max 2 GiB ties adrg's, so the user's stays.
+  EXPECT_EQ(actuator.applied().units.at(kCtr).limits.at("memory.max"),
+            (AppliedLimit{"2147483648", "2147483648", "2147483648", LimitSource::kUser}));
+  EXPECT_EQ(actuator.applied().units.at(kCtr).limits.at("io.max 8:0").effective,
+            "8:0 rbps=1 wbps=2");
   actuator.apply(DesiredState{}, all_units());
   actuator.apply(d, all_units());
   EXPECT_TRUE(actuator.release_all().ok());
@@ -382,20 +389,21 @@ TEST_F(ActuatorTest, IoMaxOneLinePerDeviceOriginalPerDevice) {
   ASSERT_EQ(actuator.io_devices(), (std::vector<std::string>{kSda, kVda}));
   actuator.apply(want(kCtr,
                       [](DesiredUnit& u) {
-                        u.io_max = IoLimit{5242880, 0};
+                        u.io_max = IoLimit{524288, 0};
                         u.io_max_by = {"io"};
                         u.io_weight = 50;
                       }),
                  all_units());
+  // sda's own line (rbps=1048576) is looser than adrg's everywhere: adrg's line goes in whole.
   const auto& applied = actuator.applied().units.at(kCtr);
-  EXPECT_EQ(applied.files.at("io.max 8:0"), "8:0 rbps=5242880 wbps=max");
-  EXPECT_EQ(applied.files.at("io.max 254:0"), "254:0 rbps=5242880 wbps=max");
-  EXPECT_EQ(applied.io_max, (IoLimit{5242880, 0}));
+  EXPECT_EQ(applied.files.at("io.max 8:0"), "8:0 rbps=524288 wbps=max");
+  EXPECT_EQ(applied.files.at("io.max 254:0"), "254:0 rbps=524288 wbps=max");
+  EXPECT_EQ(applied.io_max, (IoLimit{524288, 0}));
   EXPECT_EQ(applied.io_max_by, std::vector<std::string>{"io"});
   EXPECT_EQ(applied.io_weight, 50);
   // One write per device (the kernel parses one line per write); a plain file keeps the last.
-  EXPECT_TRUE(read(kCtr, "io.max") == "254:0 rbps=5242880 wbps=max" ||
-              read(kCtr, "io.max") == "8:0 rbps=5242880 wbps=max");
+  EXPECT_TRUE(read(kCtr, "io.max") == "254:0 rbps=524288 wbps=max" ||
+              read(kCtr, "io.max") == "8:0 rbps=524288 wbps=max");
   EXPECT_EQ(read(kCtr, "io.weight"), "default 50");
   auto data = journal();
   // sda had the user's own line (kept whole, riops/wiops included); vda had none.
@@ -758,6 +766,20 @@ TEST_F(ActuatorTest, MemoryHighGoesThroughTheBlockingExecutor) {
     EXPECT_TRUE(actuator.applied().units.empty());
     EXPECT_TRUE(journal().empty());
 
+    // The user's stricter memory.max (2 GiB) against adrg's 3 GiB: one operation settles it,
+    // nothing written or journaled, and its completion kicks nothing more.
+    actuator.apply(want(kCtr, [](DesiredUnit& u) { u.memory_max = 3ull << 30; }), all_units());
+    EXPECT_EQ(actuator.pending_operations(), 1u);
+    ASSERT_TRUE(run_until([&] { return actuator.pending_operations() == 0; }));
+    actuator.apply(want(kCtr, [](DesiredUnit& u) { u.memory_max = 3ull << 30; }), all_units());
+    EXPECT_EQ(actuator.pending_operations(), 0u);
+    EXPECT_EQ(read(kCtr, "memory.max"), "2147483648\n");
+    EXPECT_EQ(actuator.applied().units.at(kCtr).memory_max, 2147483648u);
+    EXPECT_TRUE(journal().empty());
+    actuator.apply(DesiredState{}, all_units());
+    EXPECT_EQ(actuator.pending_operations(), 0u);
+    EXPECT_TRUE(actuator.applied().units.empty());
+
     // Destroyed with a write queued: it finishes (journal first), the completion is dropped.
     actuator.apply(want(kCtr2, [](DesiredUnit& u) { u.memory_max = 1 << 30; }), all_units());
   }
@@ -769,6 +791,199 @@ TEST_F(ActuatorTest, MemoryHighGoesThroughTheBlockingExecutor) {
   ASSERT_TRUE(later.release_all().ok());  // synchronous: drains, then restores
   EXPECT_EQ(read(kCtr2, "memory.max"), "max");
   EXPECT_TRUE(journal().empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 17: a tier baseline or a rule claim never loosens a limit the user set.
+
+constexpr char kSmall[] = "5ma11";  // docker run -m 64m --cpus 0.5 --device-write-bps ...
+constexpr char kSmallIo[] = "8:0 rbps=max wbps=1048576 riops=300 wiops=max";
+
+class UserLimitsTest : public ActuatorTest {
+ protected:
+  void SetUp() override {
+    ActuatorTest::SetUp();
+    write_unit(kSmall, {{"cpu.max", "50000 100000\n"},
+                        {"memory.max", "67108864\n"},
+                        {"memory.high", "max\n"},
+                        {"io.max", std::string(kSmallIo) + "\n"}});
+  }
+  std::vector<UnitSnapshot> units() const { return {unit(kSmall), unit(kCtr2)}; }
+  ActuatorOptions sda_options(int cpus = 2) const {
+    auto o = options(cpus);
+    o.io_devices = {kSda};  // one device: the fake io.max file shows exactly its line
+    return o;
+  }
+  static DesiredState tier3(const std::string& id) {
+    return want(id, [](DesiredUnit& u) { u.memory_max = 3ull << 30; });  // the tier baseline
+  }
+};
+
+TEST_F(UserLimitsTest, MemoryMaxOfTheUserIsNotLoosenedByTheTierBaseline) {
+  Actuator actuator(options(), nullptr, nullptr);
+  ASSERT_TRUE(actuator.start().ok());
+  actuator.apply(tier3(kSmall), units());
+  // Not even rewritten: adrg writes without the kernel's trailing newline.
+  EXPECT_EQ(read(kSmall, "memory.max"), "67108864\n");
+  EXPECT_FALSE(std::filesystem::exists(journal_path()) && !journal().empty());
+  const auto& applied = actuator.applied().units.at(kSmall);
+  EXPECT_EQ(applied.memory_max, 67108864u);
+  EXPECT_EQ(applied.files.at("memory.max"), "67108864");
+  EXPECT_EQ(applied.limits.at("memory.max"),
+            (AppliedLimit{"67108864", "3221225472", "67108864", LimitSource::kUser}));
+  EXPECT_EQ(actuator.pending_operations(), 0u);
+
+  // No loop and no second look: the same plan writes nothing (a sentinel would be replaced).
+  tmp_.write("cg/docker/5ma11/memory.max", "sentinel");
+  actuator.apply(tier3(kSmall), units());
+  EXPECT_EQ(read(kSmall, "memory.max"), "sentinel");
+  tmp_.write("cg/docker/5ma11/memory.max", "67108864\n");
+
+  ASSERT_TRUE(actuator.release_all().ok());
+  EXPECT_EQ(read(kSmall, "memory.max"), "67108864\n");
+  EXPECT_TRUE(actuator.applied().units.empty());
+}
+
+TEST_F(UserLimitsTest, UnlimitedUserValueLetsTheTierValueIn) {
+  Actuator actuator(options(), nullptr, nullptr);
+  ASSERT_TRUE(actuator.start().ok());
+  actuator.apply(tier3(kCtr2), units());  // kCtr2's memory.max is "max"
+  EXPECT_EQ(read(kCtr2, "memory.max"), "3221225472");
+  EXPECT_EQ(journal().overrides.at({kCtr2, cg(kCtr2), "memory.max", ""}).original, "max\n");
+  EXPECT_EQ(actuator.applied().units.at(kCtr2).limits.at("memory.max"),
+            (AppliedLimit{"max", "3221225472", "3221225472", LimitSource::kAdrg}));
+  ASSERT_TRUE(actuator.release_all().ok());
+  EXPECT_EQ(read(kCtr2, "memory.max"), "max");
+}
+
+TEST_F(UserLimitsTest, CpuMaxTheStricterRateOfTheUsersHalfCpuAndTheClaim) {
+  // 25 % of a 4-CPU machine is 1 CPU: the user's 0.5 CPU stays.
+  {
+    Actuator actuator(options(4), nullptr, nullptr);
+    ASSERT_TRUE(actuator.start().ok());
+    actuator.apply(want(kSmall,
+                        [](DesiredUnit& u) {
+                          u.cpu_max_percent = 25;
+                          u.cpu_max_by = {"media"};
+                        }),
+                   units());
+    EXPECT_EQ(read(kSmall, "cpu.max"), "50000 100000\n");
+    const auto& applied = actuator.applied().units.at(kSmall);
+    EXPECT_EQ(applied.limits.at("cpu.max"),
+              (AppliedLimit{"50000 100000", "100000 100000", "50000 100000", LimitSource::kUser}));
+    EXPECT_DOUBLE_EQ(*applied.cpu_max_percent, 12.5);  // what is in force, of the machine
+    EXPECT_EQ(applied.cpu_max_by, std::vector<std::string>{"media"});
+    ASSERT_TRUE(actuator.release_all().ok());
+    EXPECT_EQ(read(kSmall, "cpu.max"), "50000 100000\n");
+  }
+  // 25 % of one CPU is stricter than the user's half: written, and restored byte-exact.
+  Actuator actuator(options(1), nullptr, nullptr);
+  ASSERT_TRUE(actuator.start().ok());
+  actuator.apply(want(kSmall, [](DesiredUnit& u) { u.cpu_max_percent = 25; }), units());
+  EXPECT_EQ(read(kSmall, "cpu.max"), "25000 100000");
+  EXPECT_EQ(actuator.applied().units.at(kSmall).limits.at("cpu.max"),
+            (AppliedLimit{"50000 100000", "25000 100000", "25000 100000", LimitSource::kAdrg}));
+  ASSERT_TRUE(actuator.release_all().ok());
+  EXPECT_EQ(read(kSmall, "cpu.max"), "50000 100000");
+}
+
+TEST_F(UserLimitsTest, IoMaxMergedPerDirectionKeepingTheUsersOtherKeys) {
+  Actuator actuator(sda_options(), nullptr, nullptr);
+  ASSERT_TRUE(actuator.start().ok());
+  actuator.apply(want(kSmall,
+                      [](DesiredUnit& u) {
+                        u.io_max = IoLimit{2097152, 4194304};
+                        u.io_max_by = {"io"};
+                      }),
+                 units());
+  // rbps from adrg, wbps the user's (stricter), the user's riops kept.
+  constexpr char kMerged[] = "8:0 rbps=2097152 wbps=1048576 riops=300";
+  EXPECT_EQ(read(kSmall, "io.max"), kMerged);
+  const auto& applied = actuator.applied().units.at(kSmall);
+  EXPECT_EQ(applied.limits.at("io.max 8:0"),
+            (AppliedLimit{kSmallIo, "8:0 rbps=2097152 wbps=4194304", kMerged, LimitSource::kBoth}));
+  EXPECT_EQ(applied.io_max, (IoLimit{2097152, 1048576}));
+  auto data = journal();
+  EXPECT_EQ(data.overrides.at({kSmall, cg(kSmall), "io.max", kSda}).original, kSmallIo);
+  EXPECT_EQ(data.overrides.at({kSmall, cg(kSmall), "io.max", kSda}).written, kMerged);
+  ASSERT_TRUE(actuator.release_all().ok());
+  EXPECT_EQ(read(kSmall, "io.max"), kSmallIo);  // the user's line, riops and all
+}
+
+TEST_F(UserLimitsTest, IoMaxStricterUserLineOnOneDeviceAdrgsOnTheOther) {
+  Actuator actuator(options(), nullptr, nullptr);  // sda (the user's line) and vda (none)
+  ASSERT_TRUE(actuator.start().ok());
+  actuator.apply(want(kSmall, [](DesiredUnit& u) { u.io_max = IoLimit{2097152, 0}; }), units());
+  // sda: the user's wbps=1048576 and riops=300 with adrg's rbps; vda: adrg's line alone.
+  const auto& applied = actuator.applied().units.at(kSmall);
+  EXPECT_EQ(applied.files.at("io.max 8:0"), "8:0 rbps=2097152 wbps=1048576 riops=300");
+  EXPECT_EQ(applied.files.at("io.max 254:0"), "254:0 rbps=2097152 wbps=max");
+  EXPECT_EQ(applied.limits.at("io.max 254:0").user, "max");
+  actuator.apply(want(kSmall, [](DesiredUnit& u) { u.io_max = IoLimit{0, 4194304}; }), units());
+  // sda: nothing of adrg's is stricter any more; its entry goes, vda keeps adrg's.
+  const auto& now = actuator.applied().units.at(kSmall);
+  EXPECT_EQ(now.limits.at("io.max 8:0").source, LimitSource::kUser);
+  EXPECT_EQ(now.files.at("io.max 8:0"), kSmallIo);
+  EXPECT_EQ(now.files.at("io.max 254:0"), "254:0 rbps=max wbps=4194304");
+  auto data = journal();
+  EXPECT_FALSE(data.overrides.contains({kSmall, cg(kSmall), "io.max", kSda}));
+  EXPECT_TRUE(data.overrides.contains({kSmall, cg(kSmall), "io.max", kVda}));
+  ASSERT_TRUE(actuator.release_all().ok());
+  EXPECT_TRUE(journal().empty());
+}
+
+TEST_F(UserLimitsTest, AClaimLooserThanTheUserPutsTheUsersValueBack) {
+  Actuator actuator(options(), nullptr, nullptr);
+  ASSERT_TRUE(actuator.start().ok());
+  // First stricter than the user's 0.5 CPU (10 % of 2 CPUs = 0.2 CPU), then looser (1 CPU).
+  actuator.apply(want(kSmall, [](DesiredUnit& u) { u.cpu_max_percent = 10; }), units());
+  EXPECT_EQ(read(kSmall, "cpu.max"), "20000 100000");
+  actuator.apply(want(kSmall, [](DesiredUnit& u) { u.cpu_max_percent = 50; }), units());
+  EXPECT_EQ(read(kSmall, "cpu.max"), "50000 100000");  // the original, byte-exact minus \n
+  EXPECT_TRUE(journal().empty());                      // nothing of adrg's left in the file
+  EXPECT_EQ(actuator.applied().units.at(kSmall).limits.at("cpu.max").source, LimitSource::kUser);
+  // Released: nothing to write (a sentinel would be replaced).
+  tmp_.write("cg/docker/5ma11/cpu.max", "sentinel");
+  actuator.apply(DesiredState{}, units());
+  EXPECT_EQ(read(kSmall, "cpu.max"), "sentinel");
+  EXPECT_TRUE(actuator.applied().units.empty());
+  EXPECT_EQ(actuator.pending_operations(), 0u);
+}
+
+TEST_F(UserLimitsTest, ADockerUpdateIsSeenWhileAdrgHoldsNoEntry) {
+  Actuator actuator(options(), nullptr, nullptr);
+  ASSERT_TRUE(actuator.start().ok());
+  actuator.apply(tier3(kSmall), units());
+  EXPECT_EQ(read(kSmall, "memory.max"), "67108864\n");
+  // docker update -m 4g, then a tier change: the new value of the user's is compared.
+  tmp_.write("cg/docker/5ma11/memory.max", "4294967296\n");
+  actuator.apply(tier3(kSmall), units());  // same plan: nothing re-read, nothing written
+  EXPECT_EQ(actuator.applied().units.at(kSmall).limits.at("memory.max").user, "67108864");
+  actuator.apply(want(kSmall, [](DesiredUnit& u) { u.memory_max = 2ull << 30; }), units());
+  EXPECT_EQ(read(kSmall, "memory.max"), "2147483648");
+  EXPECT_EQ(journal().overrides.at({kSmall, cg(kSmall), "memory.max", ""}).original,
+            "4294967296\n");
+  ASSERT_TRUE(actuator.release_all().ok());
+  EXPECT_EQ(read(kSmall, "memory.max"), "4294967296");
+}
+
+TEST_F(UserLimitsTest, StatusShowsTheUsersAdrgsAndTheEffectiveValue) {
+  Actuator actuator(options(), nullptr, nullptr);
+  ASSERT_TRUE(actuator.start().ok());
+  actuator.apply(tier3(kSmall), units());
+  JsonWriter w;
+  w.begin_object();
+  write_applied_unit(w, &actuator.applied().units.at(kSmall));
+  w.end_object();
+  EXPECT_EQ(w.str(),
+            R"({"applied":{"paused":false,"pending":false,"files":{"memory.max":"67108864"},)"
+            R"("errors":{}},"limits":{"memory.max":{"user":"67108864","adrg":"3221225472",)"
+            R"("effective":"67108864","from":"user"}}})");
+  JsonWriter none;
+  none.begin_object();
+  write_applied_unit(none, nullptr);
+  none.end_object();
+  EXPECT_EQ(none.str(), R"({"applied":{},"limits":{}})");
 }
 
 }  // namespace
