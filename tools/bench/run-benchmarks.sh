@@ -14,10 +14,14 @@
 #              Not "frozen 1": no ADRG/adrg rule freezes on I/O pressure (see bench_reaction)
 #   vm         pause, footprint and reaction again inside the e2e VM (tests/e2e/vm: quiet pure
 #              cgroup v2 kernel under QEMU TCG); not part of "all" (boot + ~15 min)
+#   docker-vm  the systemd e2e VM with real Docker (systemd cgroup driver): instant relief vs
+#              Docker's pause, playback protection of a tier-1 player against a tier-3 storm,
+#              idle footprint with 50 containers (tools/bench/vm-docker-bench.sh); not in "all"
 # Targets: reaction <= 300 ms p95 and >= 20x faster than the baseline, idle RSS <= 8 MB,
 # CPU <= 0.1 %. Docker pause latency is tools/bench_docker_pause.cpp (separate).
 # Environment: BENCH_BUILD (default build-bench), RUNS (20), UNITS_PAUSE (30),
 # UNITS_IDLE (50), IDLE_SECONDS (60), THRESHOLD (io avg10 %, 10), STORM_DIR (/var/tmp);
+# docker-vm: ROUNDS (10), PLAY_SECONDS (60), WARMUP (15), BENCH_ONLY, E2E_MEM (guest MiB, 2048);
 # BENCH_KEEP=1 keeps adrg's config and log (in the VM: copied to the share's logs/) and
 # BENCH_LOG_LEVEL=debug makes that log name every evaluation's cause.
 set -euo pipefail
@@ -37,24 +41,36 @@ command -v fio >/dev/null || { echo "run-benchmarks: fio missing (apt-get instal
 
 load() { echo "load $(cut -d' ' -f1-3 /proc/loadavg)"; }
 
-if [ "$what" = vm ]; then
+# vm, docker-vm: a release adrg and the static tools on a share, a guest script in the VM.
+if [ "$what" = vm ] || [ "$what" = docker-vm ]; then
   echo "# host $(load) at the start of the VM run"
   cmake -S "$repo" -B "$build" "${cmake_flags[@]}" >/dev/null
   cmake --build "$build" -j"$(nproc)" --target adrg >/dev/null
   "$repo/tests/e2e/vm/build-image.sh"
+  if [ "$what" = vm ]; then
+    tools=(bench_cgroup_units bench_reaction)
+    run_args=("$repo/tools/bench/vm-guest-bench.sh")
+  else
+    "$repo/tests/e2e/vm/build-rootfs.sh"
+    tools=(bench_docker_vm bench_playback)
+    run_args=(--systemd "$repo/tools/bench/vm-docker-bench.sh"
+      "$repo/integrations/systemd/adrg.service:files/adrg.service"
+      "$repo/tests/e2e/vm/guest/docker-lib.sh:docker-lib.sh")
+  fi
   # The guest has no libstdc++ of its own beyond what ldd copies; static is simplest here.
-  for tool in bench_cgroup_units bench_reaction; do
+  for tool in "${tools[@]}"; do
     g++ -static -O2 -std=c++20 -I"$repo" -o "$build/$tool.static" "$repo/tools/$tool.cpp"
   done
   work="$(mktemp -d /tmp/adrg-bench-vm.XXXXXX)"
   mkdir -p "$work/bin"
-  for tool in bench_cgroup_units bench_reaction; do cp "$build/$tool.static" "$work/bin/$tool"; done
-  for var in RUNS UNITS_PAUSE UNITS_IDLE IDLE_SECONDS THRESHOLD BENCH_KEEP BENCH_LOG_LEVEL; do
+  for tool in "${tools[@]}"; do cp "$build/$tool.static" "$work/bin/$tool"; done
+  for var in RUNS ROUNDS UNITS_PAUSE UNITS_IDLE IDLE_SECONDS THRESHOLD PLAY_SECONDS WARMUP \
+    BENCH_ONLY BENCH_KEEP BENCH_LOG_LEVEL; do
     if [ -n "${!var:-}" ]; then echo "$var=${!var}" >>"$work/bench.env"; fi
   done
   status=0
-  E2E_WORK="$work" E2E_TIMEOUT="${VM_TIMEOUT:-2400}" ADRG_BIN="$build/core/daemon/adrg" \
-    "$repo/tests/e2e/vm/run-vm.sh" "$repo/tools/bench/vm-guest-bench.sh" || status=$?
+  E2E_WORK="$work" E2E_TIMEOUT="${VM_TIMEOUT:-2400}" E2E_MEM="${E2E_MEM:-2048}" \
+    ADRG_BIN="$build/core/daemon/adrg" "$repo/tests/e2e/vm/run-vm.sh" "${run_args[@]}" || status=$?
   cat "$work/result.txt" 2>/dev/null || true
   [ "$status" -eq 0 ] || { echo "run-benchmarks: VM run failed ($status); see $work" >&2; exit 1; }
   exit 0

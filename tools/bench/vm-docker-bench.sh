@@ -1,0 +1,170 @@
+#!/bin/bash
+# Runs inside the systemd e2e VM (tests/e2e/vm/run-vm.sh --systemd) for
+# `tools/bench/run-benchmarks.sh docker-vm`: the installed adrg unit (release build) governing
+# real Docker containers (docker.io 20.10, systemd cgroup driver, pure cgroup v2). Prints three
+# tables to result.txt; asserts nothing. TCG makes every number slower than real hardware, so
+# each table compares its rows within this one run.
+#   relief     /trigger media_start with UNITS_PAUSE busy tier-3 containers: time until their
+#              CPU use is below 1 % of a core and until Docker shows them all Paused, ROUNDS
+#              rounds each with general.instant_relief on and off (bench_docker_vm relief)
+#   playback   a tier-1 player container streams a file at 40 Mbit/s in 1 MiB chunks with 20 ms
+#              of CPU per chunk (bench_playback); after WARMUP s tier-3 containers start a
+#              write storm (fio), a CPU hog and a memory hog (stress-ng --vm). Deadline misses
+#              and lateness of the player over the storm, for: no storm; no governor; adrg
+#              configured as ADRG polls (5 s avg10 poll, no PSI triggers, no instant relief);
+#              adrg
+#   footprint  adrg idle governing UNITS_IDLE containers for IDLE_SECONDS
+# Environment (bench.env on the share): ROUNDS (10), UNITS_PAUSE (30), UNITS_IDLE (50),
+# IDLE_SECONDS (60), PLAY_SECONDS (60), WARMUP (15), BENCH_ONLY (relief|playback|footprint).
+set -u
+H=/mnt/host
+[ -f "$H/bench.env" ] && {
+  set -a
+  . "$H/bench.env"
+  set +a
+}
+ROUNDS=${ROUNDS:-10}
+UNITS_PAUSE=${UNITS_PAUSE:-30}
+UNITS_IDLE=${UNITS_IDLE:-50}
+IDLE_SECONDS=${IDLE_SECONDS:-60}
+PLAY_SECONDS=${PLAY_SECONDS:-60}
+WARMUP=${WARMUP:-15}
+PORT=8765
+OUT=$H/result.txt
+RESULT=$H/checks.txt # checks-lib.sh's verdict file: unused here, the tables go to result.txt
+: >"$OUT"
+# wait_for, note
+# shellcheck source=tests/e2e/vm/guest/checks-lib.sh
+. "$H/checks-lib.sh"
+# start_docker, import_busybox_image, install_adrg_unit, scope, IMG
+# shellcheck source=tests/e2e/vm/guest/docker-lib.sh
+. "$H/docker-lib.sh"
+exec 2>>"$H/bench.err"
+say() { echo "$*" | tee -a "$OUT"; }
+wants() { [ -z "${BENCH_ONLY:-}" ] || [ "$BENCH_ONLY" = "$1" ]; }
+healthy() { curl -sf --max-time 2 "http://127.0.0.1:$PORT/healthz" >/dev/null; }
+
+start_docker || exit 1
+import_busybox_image || exit 1
+install_adrg_unit
+install -m 0755 "$H/bin/bench_playback" "$H/bin/bench_docker_vm" /usr/local/bin/
+mkdir -p /etc/adrg/thermal /etc/adrg/no-hwmon
+DEV=$(cat /sys/block/vda/dev)
+
+# adrg_with RELIEF POLL_SECONDS TRIGGERS: (re)start the unit on a config with those settings.
+adrg_with() {
+  cat >/etc/adrg/config.yaml <<EOF
+general:
+  poll_interval_seconds: $2
+  instant_relief: $1
+  thermal_root: /etc/adrg/thermal
+  hwmon_root: /etc/adrg/no-hwmon
+  http_server: {enabled: true, host: 127.0.0.1, port: $PORT}
+tiers:
+  1: {name: Interactive, containers: ["player*"]}
+  3: {name: Bulk, containers: ["bulk-*"], cpu_weight: 10, io_weight: 10}
+media_mode: {enabled: true, provider: webhook, cooldown_seconds: 0}
+thermal: {enabled: false}
+memory_pressure:
+  enabled: true
+  trigger: {enabled: $3}
+io_pressure:
+  enabled: true
+  trigger_avg10_threshold: 20
+  recovery_avg10_threshold: 5
+  recovery_hold_seconds: 30
+  tier3_io_max_read_mb_per_sec: 5
+  tier3_io_max_write_mb_per_sec: 2
+  devices: ["$DEV"]
+  trigger: {enabled: $3}
+EOF
+  systemctl restart adrg.service && wait_for 60 healthy
+}
+
+if wants relief; then
+  note "relief: $UNITS_PAUSE busy containers"
+  dirs=()
+  for i in $(seq 1 "$UNITS_PAUSE"); do
+    docker run -d --network none --label adrg.bench=1 --name "bulk-r$i" "$IMG" \
+      sh -c 'while :; do :; done' >/dev/null
+    dirs+=("$(scope "bulk-r$i")")
+  done
+  say
+  say "### /trigger media_start -> $UNITS_PAUSE busy tier-3 containers quiet / Paused, $ROUNDS rounds"
+  say "| measurement | rounds | p50 ms | p95 ms | max ms |"
+  say "|---|---|---|---|---|"
+  for relief in true false; do
+    adrg_with "$relief" 3600 true || say "| adrg not healthy (instant_relief $relief) | | | | |"
+    bench_docker_vm relief "instant_relief $relief" "$PORT" "$ROUNDS" /var/run/docker.sock \
+      "${dirs[@]}" | tee -a "$OUT"
+  done
+  docker ps -aq --filter label=adrg.bench | xargs -r docker rm -f >/dev/null
+fi
+
+if wants playback; then
+  note "playback"
+  mkdir -p /var/tmp/bench/fio /run/bench
+  dd if=/dev/urandom of=/var/tmp/bench/media.bin bs=1M count=256 status=none
+  mem_hog_mib=$(($(awk '/MemAvailable/ {print $2}' /proc/meminfo) * 6 / 10 / 1024))
+  # play NAME: the player for PLAY_SECONDS; with STORM=1 the tier-3 storm starts after WARMUP s.
+  play() {
+    docker rm -f player bulk-fio bulk-cpu bulk-mem >/dev/null 2>&1
+    docker run -d --network none --name player --label adrg.tier=1 \
+      -v /usr/local/bin/bench_playback:/player:ro -v /var/tmp/bench/media.bin:/media.bin:ro \
+      -v /run/bench:/out "$IMG" sh -c "/player play /media.bin $PLAY_SECONDS >/out/$1.txt" >/dev/null
+    if [ "${STORM:-0}" = 1 ]; then
+      sleep "$WARMUP" # the warm-up is part of the scenario, not a wait for a condition
+      local left=$((PLAY_SECONDS - WARMUP))
+      docker run -d --network none --name bulk-fio -v /usr:/usr:ro -v /var/tmp/bench/fio:/data \
+        "$IMG" /usr/bin/fio --name=storm --directory=/data --rw=write --bs=1M --size=512M \
+        --direct=1 --numjobs=2 --ioengine=psync --time_based --runtime="$left" >/dev/null
+      docker run -d --network none --name bulk-cpu "$IMG" \
+        sh -c 'while :; do :; done & while :; do :; done' >/dev/null
+      docker run -d --network none --name bulk-mem -v /usr:/usr:ro "$IMG" \
+        /usr/bin/stress-ng --vm 2 --vm-bytes "${mem_hog_mib}M" --vm-keep --timeout "$left" >/dev/null
+    fi
+    docker wait player >/dev/null
+    docker rm -f player bulk-fio bulk-cpu bulk-mem >/dev/null 2>&1
+    echo "| $2 | $(bench_playback summary "/run/bench/$1.txt" "$WARMUP" "$PLAY_SECONDS" |
+      awk '{print $2 " | " $4 " | " $6 " | " $8 " | " $10}') |" | tee -a "$OUT"
+  }
+  say
+  say "### playback: tier-1 player at 40 Mbit/s (1 MiB chunks, 20 ms CPU each), storm from ${WARMUP} s to ${PLAY_SECONDS} s"
+  say "| scenario | chunks | misses | p50 late ms | p99 late ms | max late ms |"
+  say "|---|---|---|---|---|---|"
+  systemctl stop adrg.service
+  STORM=0 play quiet "no storm (baseline), no governor"
+  STORM=1 play none "storm, no governor"
+  adrg_with false 5 false && STORM=1 play adrg-like "storm, adrg as ADRG polls (5 s avg10, no PSI triggers)"
+  adrg_with true 5 true && STORM=1 play adrg "storm, adrg (PSI triggers, events)"
+  systemctl stop adrg.service
+fi
+
+if wants footprint; then
+  note "footprint: $UNITS_IDLE containers"
+  mkdir -p /run/bench
+  for i in $(seq 1 "$UNITS_IDLE"); do
+    case $((i % 3)) in
+      0) name="bulk-f$i" ;;
+      1) name="bg-f$i" ;;
+      *) name="player-f$i" ;;
+    esac
+    docker run -d --network none --label adrg.bench=1 --name "$name" "$IMG" sleep 1000000 >/dev/null
+  done
+  adrg_with true 5 true
+  governed() { [ "$(curl -sf --max-time 5 "http://127.0.0.1:$PORT/status" | grep -o '"tier":' | wc -l)" -ge "$UNITS_IDLE" ]; }
+  wait_for 120 governed || say "(not every container governed after 120 s)"
+  say
+  say "### idle footprint, $UNITS_IDLE real containers, ${IDLE_SECONDS} s"
+  say "| process | VmRSS | Pss | anonymous | private dirty | CPU | wake-ups/s | threads |"
+  say "|---|---|---|---|---|---|---|---|"
+  # Side by side over the same seconds: dockerd and containerd, for scale.
+  bench_docker_vm footprint "adrg (release)" "$(systemctl show -p MainPID --value adrg.service)" \
+    "$IDLE_SECONDS" >/run/bench/fp-adrg.txt &
+  bench_docker_vm footprint "dockerd" "$(pidof dockerd)" "$IDLE_SECONDS" >/run/bench/fp-dockerd.txt &
+  bench_docker_vm footprint "containerd" "$(pidof containerd)" "$IDLE_SECONDS" >/run/bench/fp-containerd.txt &
+  wait
+  cat /run/bench/fp-adrg.txt /run/bench/fp-dockerd.txt /run/bench/fp-containerd.txt | tee -a "$OUT"
+  systemctl stop adrg.service
+fi
+exit 0
