@@ -93,6 +93,7 @@ std::string Governor::status_json() const {
     w.key("applied").begin_object();
     if (a != applied.end()) {
       w.field("paused", a->second.paused).field("pending", a->second.pending);
+      w.field("relief", a->second.relief);
       w.key("files").begin_object();
       for (const auto& [file, value] : a->second.files) w.field(file, value);
       w.end_object();
