@@ -581,6 +581,7 @@ void Loader::read_general(MapReader& m, GeneralConfig& g) {
   if (auto e = m.take("http_server")) {
     if (auto s = section(*e)) read_http_server(*s, g.http_server);
   }
+  if (auto e = m.take("instant_relief")) read_bool(*e, g.instant_relief);
   // Paths adrg reads or writes must be absolute: the daemon's working directory is not the
   // config's. The env file is resolved before the walk and is not ${VAR}-expanded.
   auto path_setting = [&](std::string_view key, std::string& out, bool empty_disables = false) {

@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "core/daemon/limit_merge.h"
+#include "core/daemon/relief.h"
 #include "core/fs.h"
 
 namespace adrg {
@@ -254,6 +255,7 @@ struct Actuator::UnitState {
   bool desired = false;
   DesiredUnit want;
   std::uint64_t epoch = 0;  // bumped when the cgroup was recreated: older completions are void
+  bool relief = false;      // set_targets put the relief throttle (relief.h) into the targets
   std::map<FileKey, KeyState> keys;
 };
 
@@ -374,6 +376,7 @@ void Actuator::set_targets(UnitState& state, const DesiredUnit& want, const Unit
   const bool memory_high_wanted =
       want.memory_high.has_value() && !(refuse && !want.memory_high_by.empty());
   const std::uint64_t memory_high = want.memory_high.value_or(0);
+  state.relief = false;
   if (paused) {
     bool via_pauser = snap.kind == UnitKind::kContainer && pauser_ != nullptr;
     if (!via_pauser) {
@@ -382,16 +385,29 @@ void Actuator::set_targets(UnitState& state, const DesiredUnit& want, const Unit
       auto it = state.keys.find({std::string(kPauserKey), ""});
       bool ours = it != state.keys.end() && (it->second.written || it->second.in_flight);
       // Paused by someone else: leave it alone, so that adrg never unpauses it later either.
-      if (!snap.paused_externally || ours) set(kPauserKey, "", std::string(kPausedText));
+      if (!snap.paused_externally || ours) {
+        set(kPauserKey, "", std::string(kPausedText));
+        // Relief (relief.h) until Docker reports the pause done. A failed pause lifts it and
+        // its retries go without: the throttle must not outlive a pause that does not happen.
+        const KeyState& pause = state.keys[{std::string(kPauserKey), ""}];
+        const bool done = pause.written == kPausedText && !pause.written_unknown;
+        state.relief = options_.instant_relief && !done && pause.last_error.empty();
+      }
     }
   }
-  if (cpu_max) set("cpu.max", "", cpu_max_text(*cpu_max, cpu_count_, options_.cpu_period_us));
+  std::optional<std::string> cpu_max_value;
+  if (cpu_max) cpu_max_value = cpu_max_text(*cpu_max, cpu_count_, options_.cpu_period_us);
+  if (state.relief) cpu_max_value = relief_cpu_max(cpu_max_value);
+  if (cpu_max_value) set("cpu.max", "", *cpu_max_value);
   if (want.cpu_weight) set("cpu.weight", "", std::to_string(*want.cpu_weight));
-  if (io_max && (io_max->read_bps != 0 || io_max->write_bps != 0)) {
-    if (io_devices_.empty() && warned_.insert("no io devices").second) {
+  std::optional<IoLimit> io_limit;
+  if (io_max && (io_max->read_bps != 0 || io_max->write_bps != 0)) io_limit = io_max;
+  if (state.relief) io_limit = relief_io_max(io_limit);
+  if (io_limit) {
+    if (io_devices_.empty() && !state.relief && warned_.insert("no io devices").second) {
       spdlog::warn("io.max wanted but no disk is known (set io_pressure.devices)");
     }
-    for (const auto& dev : io_devices_) set(kIoMaxFile, dev, io_max_line(dev, *io_max));
+    for (const auto& dev : io_devices_) set(kIoMaxFile, dev, io_max_line(dev, *io_limit));
   }
   if (want.io_weight) set(kIoWeightFile, "", "default " + std::to_string(*want.io_weight));
   if (memory_high_wanted) set("memory.high", "", std::to_string(memory_high));
@@ -442,10 +458,15 @@ void Actuator::apply(const DesiredState& desired, const std::vector<UnitSnapshot
     slot->want = want;
     set_targets(*slot, want, snap);
   }
+  // Docker pauses last: a unit's relief throttle is on its way (the executor runs work in
+  // submission order) before the pause is asked for.
   std::vector<std::pair<UnitKey, FileKey>> todo;
+  std::vector<std::pair<UnitKey, FileKey>> pauses;
   for (auto& [uk, state] : units_) {
-    for (auto& [fk, key] : state->keys) todo.emplace_back(uk, fk);
+    for (auto& [fk, key] : state->keys)
+      (fk.first == kPauserKey ? pauses : todo).emplace_back(uk, fk);
   }
+  todo.insert(todo.end(), pauses.begin(), pauses.end());
   for (const auto& [uk, fk] : todo) kick(uk, fk);
   prune();
   refresh_applied();
@@ -826,9 +847,36 @@ void Actuator::complete(const UnitKey& unit_key, const FileKey& file_key, std::u
       if (kind == OpKind::kOverride) key.journaled = key.journaled || file_key.first != kPauserKey;
       break;
   }
+  if (file_key.first == kPauserKey) {
+    retarget_relief(unit_key,
+                    result.outcome == Outcome::kOk ? "Docker paused it" : "the pause failed");
+  }
   refresh_applied();
   bool moved = key.target != key.in_flight_target;
   if (result.outcome == Outcome::kOk || stale || moved) kick(unit_key, file_key);
+}
+
+void Actuator::retarget_relief(const UnitKey& unit_key, std::string_view why) {
+  auto uit = units_.find(unit_key);
+  if (uit == units_.end()) return;
+  UnitState& state = *uit->second;
+  if (!state.desired) return;  // nothing is targeted, the relief neither
+  const bool before = state.relief;
+  for (auto& [fk, key] : state.keys) key.target.reset();
+  set_targets(state, state.want, state.snapshot);
+  if (state.relief == before) return;
+  std::vector<FileKey> files;
+  bool in_force = false;
+  for (const auto& [fk, key] : state.keys) {
+    if (fk.first != "cpu.max" && fk.first != kIoMaxFile) continue;
+    files.push_back(fk);
+    in_force = in_force || key.written || key.in_flight;
+  }
+  if (before && in_force) {
+    spdlog::info("unit {}: relief throttle lifted ({})",
+                 state.snapshot.name.empty() ? state.unit_id : state.snapshot.name, why);
+  }
+  for (const auto& fk : files) kick(unit_key, fk);
 }
 
 void Actuator::prune() {
@@ -908,6 +956,11 @@ void Actuator::refresh_applied() {
       au.paused_by = state.want.paused_by;
     if (au.cpu_max_percent && settled("cpu.max")) au.cpu_max_by = state.want.cpu_max_by;
     if (au.io_max && settled(kIoMaxFile)) au.io_max_by = state.want.io_max_by;
+    if (state.relief) {
+      if (settled("cpu.max")) au.cpu_max_by.emplace_back(kReliefBy);
+      if (settled(kIoMaxFile)) au.io_max_by.emplace_back(kReliefBy);
+      au.relief = settled("cpu.max") || settled(kIoMaxFile);
+    }
     if (au.memory_high && settled("memory.high")) au.memory_high_by = state.want.memory_high_by;
     // One entry per unit id: the current cgroup wins over an old one still being restored.
     auto [it, inserted] = next.units.try_emplace(state.unit_id, au);

@@ -52,6 +52,9 @@ struct ActuatorOptions {
   std::vector<std::string> io_devices;
   std::string sys_root = "/sys";
   int cpu_period_us = 100000;
+  // Relief (core/daemon/relief.h): hold a container at a near-zero cpu.max and a low io.max
+  // while Docker pauses it. Off only to measure what it buys (general.instant_relief).
+  bool instant_relief = true;
 };
 
 // Pauses a container through its runtime (Docker's pause API, which uses the v1 freezer Docker
@@ -92,6 +95,9 @@ class Actuator {
 
   const AppliedState& applied() const { return applied_; }
 
+  // general.instant_relief on a reload; a relief in force is lifted by the next apply().
+  void set_instant_relief(bool on) { options_.instant_relief = on; }
+
   // A restarted container lost its overrides (its cgroup was recreated, maybe at a new path):
   // everything is re-applied on the next apply(). Originals journaled for the same path are
   // kept (Docker recreates the cgroup from the same container config); a new path starts over.
@@ -122,6 +128,9 @@ class Actuator {
 
   std::string resolve_dir(const std::string& cgroup_path) const;
   void set_targets(UnitState& state, const DesiredUnit& want, const UnitSnapshot& snap);
+  // After a Docker pause completed: recompute the unit's targets and write the files whose
+  // relief ended (or, after an unpause raced a new pause, began).
+  void retarget_relief(const UnitKey& unit_key, std::string_view why);
   void kick(const UnitKey& unit_key, const FileKey& file_key);
   void start_file_op(UnitState& state, const FileKey& file_key, KeyState& key, OpKind kind,
                      const std::string& text);

@@ -6,6 +6,7 @@ void write_applied_unit(JsonWriter& w, const AppliedUnit* unit) {
   w.key("applied").begin_object();
   if (unit != nullptr) {
     w.field("paused", unit->paused).field("pending", unit->pending);
+    w.field("relief", unit->relief);
     w.key("files").begin_object();
     for (const auto& [file, value] : unit->files) w.field(file, value);
     w.end_object();
@@ -14,7 +15,7 @@ void write_applied_unit(JsonWriter& w, const AppliedUnit* unit) {
     w.end_object();
   }
   w.end_object();
-  // Issue 17: a limit the user set is never loosened; show both sides and what is in force.
+  // A limit the user set is never loosened: both sides and what is in force.
   w.key("limits").begin_object();
   if (unit != nullptr) {
     for (const auto& [file, limit] : unit->limits) {

@@ -52,6 +52,8 @@ struct AppliedUnit {
   // Last failure per file, cleared by the next success ("io.max 254:0" -> "write ...: EINVAL").
   std::map<std::string, std::string> errors;
   bool pending = false;  // a write or a Docker call is in flight
+  // The relief throttle (near-zero cpu.max, low io.max) holds the unit while Docker pauses it.
+  bool relief = false;
 };
 
 struct AppliedState {

@@ -77,6 +77,7 @@ Status Governor::start() {
   actuator_options.dry_run = options_.dry_run;
   actuator_options.io_devices = config_.io_pressure.devices;
   actuator_options.sys_root = options_.sys_root;
+  actuator_options.instant_relief = config_.general.instant_relief;
   actuator_ = std::make_unique<Actuator>(actuator_options, &executor_, pauser_.get());
   // Without the journal adrg could not promise to restore what it changes: refuse to run.
   if (auto st = actuator_->start(); !st) return st;
@@ -645,6 +646,7 @@ bool Governor::reload(std::string_view why) {
   }
   HttpServerConfig old_http = config_.general.http_server;
   config_ = std::move(next);
+  if (actuator_) actuator_->set_instant_relief(config_.general.instant_relief);
   if (inventory_) inventory_->reconfigure(config_);
   if (cgroup_units_) cgroup_units_->reconfigure(config_);
   if (jobs_) jobs_->reconfigure(config_.jobs);

@@ -214,6 +214,7 @@ general:
   thermal_root: /fake/thermal
   hwmon_root: /fake/hwmon
   docker_socket: /fake/docker.sock
+  instant_relief: off
 tiers:
   0:
     name: Infra
@@ -321,6 +322,7 @@ TEST(ConfigLoader, EveryKeyIsParsed) {
   EXPECT_EQ(g.thermal_root, "/fake/thermal");
   EXPECT_EQ(g.hwmon_root, "/fake/hwmon");
   EXPECT_EQ(g.docker_socket, "/fake/docker.sock");
+  EXPECT_FALSE(g.instant_relief);
   EXPECT_EQ(g.env_file, "/dev/null");
 
   EXPECT_EQ(c.tiers[0].name, "Infra");

@@ -976,7 +976,8 @@ TEST_F(UserLimitsTest, StatusShowsTheUsersAdrgsAndTheEffectiveValue) {
   write_applied_unit(w, &actuator.applied().units.at(kSmall));
   w.end_object();
   EXPECT_EQ(w.str(),
-            R"({"applied":{"paused":false,"pending":false,"files":{"memory.max":"67108864"},)"
+            R"({"applied":{"paused":false,"pending":false,"relief":false,)"
+            R"("files":{"memory.max":"67108864"},)"
             R"("errors":{}},"limits":{"memory.max":{"user":"67108864","adrg":"3221225472",)"
             R"("effective":"67108864","from":"user"}}})");
   JsonWriter none;
