@@ -190,12 +190,14 @@ run_ctr odd-batch --label adrg.tier=3 -v /usr:/usr:ro "$IMG" \
   sh -c '/usr/bin/fio --version && /usr/bin/stress-ng --version && exec sleep 1000000' &
 wait
 started=$(since "$t0")
-# The container's output through the API (stdout frames carry an 8-byte binary header).
+# The container's output through the API; each stdout frame starts with an 8-byte binary header,
+# so only the version strings are picked out.
 curl -sf --max-time 10 --unix-socket $S \
-  "http://docker/v1.41/containers/odd-batch/logs?stdout=1&stderr=1" | tr -cd '[:print:]\n' >/run/adrg-e2e/host-usr
-if [ "$(inspect odd-batch | json_field Running)" = true ] && grep -q "fio-" /run/adrg-e2e/host-usr &&
-  grep -q "stress-ng, version" /run/adrg-e2e/host-usr; then
-  pass host_usr "in a container with the guest's /usr read-only: $(tr '\n' ' ' </run/adrg-e2e/host-usr)"
+  "http://docker/v1.41/containers/odd-batch/logs?stdout=1&stderr=1" |
+  grep -aoE "fio-[0-9.]+|stress-ng, version [0-9.]+" >/run/adrg-e2e/host-usr
+if [ "$(inspect odd-batch | json_field Running)" = true ] && grep -q "^fio-" /run/adrg-e2e/host-usr &&
+  grep -q "^stress-ng, version" /run/adrg-e2e/host-usr; then
+  pass host_usr "odd-batch ran the guest's /usr/bin/fio and stress-ng (/usr read-only): $(tr '\n' ' ' </run/adrg-e2e/host-usr)"
 else
   fail host_usr "running=$(inspect odd-batch | json_field Running): $(cat /run/adrg-e2e/host-usr)"
 fi
@@ -280,7 +282,7 @@ else
   fail media_pause "$(pause_summary)"
 fi
 if wait_for 30 all_throttled $TIER2 && ! throttled bulk-but-core; then
-  pass media_throttle "tier 2 throttled $(since "$t0") s after media_start: bg-index cpu.max='$(file_of bg-index cpu.max)' io.max='$(file_of bg-index io.max)', bg-label cpu.max='$(file_of bg-label cpu.max)'; tier 0 untouched"
+  pass media_throttle "tier 2 seen throttled $(since "$t0") s after media_start (looked at once tier 3 was paused): bg-index cpu.max='$(file_of bg-index cpu.max)' io.max='$(file_of bg-index io.max)', bg-label cpu.max='$(file_of bg-label cpu.max)'; tier 0 untouched"
 else
   fail media_throttle "bg-index cpu.max='$(file_of bg-index cpu.max)' io.max='$(file_of bg-index io.max)' bg-label cpu.max='$(file_of bg-label cpu.max)' io.max='$(file_of bg-label io.max)'"
 fi
