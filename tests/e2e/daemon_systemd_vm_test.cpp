@@ -32,7 +32,8 @@ TEST(DaemonSystemdVm, RootfsBuildsWithDebootstrap) {
   if (::geteuid() != 0) GTEST_SKIP() << "SKIPPED LOUDLY: debootstrap needs root";
   build_systemd_vm_images(kRootfsBuildTimeout);
   if (IsSkipped() || HasFatalFailure()) return;
-  EXPECT_EQ(::access((vm_cache_dir() + "/rootfs.img").c_str(), R_OK), 0);
+  const std::string image = systemd_vm_rootfs();
+  EXPECT_EQ(::access(image.c_str(), R_OK), 0) << "'" << image << "'";
 }
 
 TEST(DaemonSystemdVm, ShippedUnitUnderRealSystemd) {

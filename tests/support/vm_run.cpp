@@ -47,15 +47,22 @@ void build_systemd_vm_images(std::chrono::seconds timeout) {
   build_vm_images({"build-image.sh", "build-rootfs.sh"}, timeout);
 }
 
+std::string systemd_vm_rootfs() {
+  auto r = run_vm_script("build-rootfs.sh --print-image 2>/dev/null", std::chrono::seconds(30));
+  std::string path = r.output;
+  while (!path.empty() && (path.back() == '\n' || path.back() == ' ')) path.pop_back();
+  return r.exit_code == 0 ? path : "";
+}
+
 VmRun run_vm(const std::string& run_vm_args, const std::string& work_dir,
-             const std::string& adrg_binary, int timeout_seconds) {
+             const std::string& adrg_binary, int timeout_seconds, const std::string& env) {
   VmRun run;
   auto started = std::chrono::steady_clock::now();
   // The host waits a little longer than QEMU's own deadline so run-vm.sh can report it.
   auto vm =
       run_vm_script("run-vm.sh " + run_vm_args, std::chrono::seconds(timeout_seconds + 30),
                     "E2E_WORK=" + work_dir + " E2E_TIMEOUT=" + std::to_string(timeout_seconds) +
-                        " ADRG_BIN=" + adrg_binary);
+                        " ADRG_BIN=" + adrg_binary + " " + env);
   run.exit_code = vm.exit_code;
   run.seconds =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)

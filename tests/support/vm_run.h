@@ -26,6 +26,9 @@ CommandResult run_vm_script(const std::string& script_and_args, std::chrono::sec
 // Callers return when IsSkipped() || HasFatalFailure().
 void build_vm_image(std::chrono::seconds timeout);
 
+// The root image build-rootfs.sh builds for this checkout's package list (its --print-image).
+std::string systemd_vm_rootfs();
+
 // build-image.sh then build-rootfs.sh (the Debian root for --systemd runs),
 // each bounded by `timeout`: GTEST_SKIPs loudly when QEMU, the kernel or debootstrap cannot be
 // had here, fails the test when a build fails. Callers return when IsSkipped() ||
@@ -39,9 +42,10 @@ struct VmRun {
   std::string context;  // run-vm.sh output, result.txt, guest.log, for failure messages
   std::string console;  // console.log (serial)
 };
-// run-vm.sh RUN_VM_ARGS with the share in `work_dir`; the guest gets `timeout_seconds`.
+// run-vm.sh RUN_VM_ARGS with the share in `work_dir`; the guest gets `timeout_seconds`. `env`
+// ("K=V ...") adds run-vm.sh settings, e.g. E2E_MEM.
 VmRun run_vm(const std::string& run_vm_args, const std::string& work_dir,
-             const std::string& adrg_binary, int timeout_seconds);
+             const std::string& adrg_binary, int timeout_seconds, const std::string& env = "");
 
 // Prints the verdicts and the run's wall time; then every check in `required` was reported and
 // every reported line is a PASS (gtest failures otherwise, each with the run's context), and

@@ -3,11 +3,13 @@
 # minbase from debootstrap + systemd as PID 1 + adrg's runtime libraries, packed into an ext4
 # image that QEMU boots read-only with a throw-away overlay (-snapshot), so one cached image
 # serves every run and every concurrent run.
-#   $E2E_CACHE/rootfs-<key>.img     ext4 image (sparse, 1.5 GiB apparent)
-#   $E2E_CACHE/rootfs.img           symlink to the current one
+#   $E2E_CACHE/rootfs-<key>.img     ext4 image (sparse, 2 GiB apparent)
 # <key> hashes the suite, the package list and the boot tweaks below: a rerun with the same
 # list costs nothing, a changed list builds a new image beside the old one. The tree is built in
 # a temp dir and renamed at the end, so an interrupted build leaves nothing that looks done.
+# `build-rootfs.sh --print-image` prints the image path for this checkout's list and builds
+# nothing: run-vm.sh boots that file, not a shared "current" link, so checkouts with different
+# lists can run their suites side by side on one cache.
 # Needs root. Exit status 77: debootstrap or the mirror cannot be had (the test skips loudly).
 set -euo pipefail
 
@@ -21,16 +23,26 @@ SUDO=""
 source "$(dirname "${BASH_SOURCE[0]}")/../../../tools/packages.sh"
 # systemd as PID 1; what adrg loads at run time (the list setup.sh installs), plus the ASan build's
 # runtimes (libasan8, libubsan1: the same GCC 12 as the host's); curl for the guest checks.
-packages=(systemd systemd-sysv "${runtime_packages[@]}" libasan8 libubsan1 curl)
+# The Docker suite (guest/docker-checks.sh): docker.io (bookworm's 20.10, with containerd and
+# runc), busybox-static (its container image is made from it in the guest), fio and stress-ng
+# (loads run inside containers with the guest's /usr mounted read-only). One image for every
+# systemd suite: the other suites never start Docker (rootfs-overlay masks its units).
+packages=(systemd systemd-sysv "${runtime_packages[@]}" libasan8 libubsan1 curl
+  docker.io busybox-static fio stress-ng)
 # Units masked for speed are not baked in here but come with rootfs-overlay/ at every boot, so
-# changing that list costs no rebuild.
+# changing that list costs no rebuild; so does Docker's daemon.json.
 tweaks_version=1 # bump when the customisation below changes
 
 key="$(printf '%s\n' "$suite" "${packages[@]}" "$tweaks_version" |
   sha256sum | cut -c1-16)"
 image="$cache/rootfs-$key.img"
+if [ "${1:-}" = "--print-image" ]; then
+  echo "$image"
+  exit 0
+fi
 if [ -f "$image" ]; then
-  ln -sfn "$(basename "$image")" "$cache/rootfs.img"
+  # The mtime marks the last use: the clean-up below spares images other checkouts still use.
+  touch "$image"
   echo "build-rootfs: cached $image" >&2
   exit 0
 fi
@@ -51,8 +63,9 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 mkdir -p "$cache"
-# Leftovers of an interrupted build (nothing else writes rootfs-tmp.*).
-rm -rf "$cache"/rootfs-tmp.* 2>/dev/null || true
+# Leftovers of an interrupted build (nothing else writes rootfs-tmp.*); a younger one may be a
+# concurrent build of another checkout's list.
+find "$cache" -maxdepth 1 -name 'rootfs-tmp.*' -mmin +1440 -exec rm -rf {} + 2>/dev/null || true
 tmp="$(mktemp -d "$cache/rootfs-tmp.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 tree="$tmp/tree"
@@ -85,10 +98,11 @@ rm -rf "$tree/var/cache/apt/archives/"*.deb "$tree/var/lib/apt/lists/"*
 
 # ext4 built straight from the tree (no loop mount, no root needed beyond reading it).
 used_mib=$(du -sm "$tree" | cut -f1)
-mke2fs -q -t ext4 -L adrg-root -d "$tree" "$tmp/rootfs.img" 1536M >/dev/null
+mke2fs -q -t ext4 -L adrg-root -d "$tree" "$tmp/rootfs.img" 2048M >/dev/null
 mv "$tmp/rootfs.img" "$image"
-ln -sfn "$(basename "$image")" "$cache/rootfs.img"
-# Older keys are dead weight now.
-find "$cache" -maxdepth 1 -name 'rootfs-*.img' ! -name "$(basename "$image")" -delete
+# Images of other package lists: another checkout (another branch, a concurrent CI job on the
+# same cache) may be booting one right now, so only those unused for over a day go
+# (build-rootfs.sh touches an image at every use).
+find "$cache" -maxdepth 1 -name 'rootfs-*.img' ! -name "$(basename "$image")" -mmin +1440 -delete
 echo "build-rootfs: $image (${used_mib} MiB used): debootstrap $((debootstrapped - started)) s," \
   "total $(($(date +%s) - started)) s" >&2

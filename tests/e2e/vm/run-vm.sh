@@ -18,6 +18,7 @@
 #   E2E_WORK     share directory to use and keep (default: a fresh temp dir, kept and printed);
 #                the guest writes result.txt and guest.log there
 #   E2E_TIMEOUT  seconds before QEMU is killed (default 600)
+#   E2E_MEM      guest RAM in MiB (default 1024; the Docker suite asks for more)
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
@@ -33,7 +34,8 @@ adrg="${ADRG_BIN:-$repo/build/core/daemon/adrg}"
 timeout_s="${E2E_TIMEOUT:-600}"
 
 disk="$cache/disk.img"
-[ "$systemd" -eq 1 ] && disk="$cache/rootfs.img"
+# The image of this checkout's package list (several lists may sit in one cache).
+[ "$systemd" -eq 1 ] && disk="$(E2E_CACHE="$cache" "$repo/tests/e2e/vm/build-rootfs.sh" --print-image)"
 for f in "$cache/vmlinuz" "$cache/initrd.cpio.gz" "$disk" "$cache/e2e-helper"; do
   [ -f "$f" ] || { echo "run-vm: $f missing (run tests/e2e/vm/build-image.sh, build-rootfs.sh)" >&2; exit 2; }
 done
@@ -77,7 +79,7 @@ append="console=ttyS0 quiet panic=-1 no_timer_check"
 if [ "$systemd" -eq 1 ]; then
   # snapshot=on: the guest writes to a temp overlay, the cached image stays pristine and
   # shareable between concurrent runs. apparmor=0: the image has no AppArmor profiles.
-  drive="file=$cache/rootfs.img,if=virtio,format=raw,snapshot=on"
+  drive="file=$disk,if=virtio,format=raw,snapshot=on"
   append="$append rw apparmor=0 adrg.root=/dev/vda"
   rm -rf "$work/rootfs"
   cp -a "$(dirname "${BASH_SOURCE[0]}")/rootfs-overlay" "$work/rootfs"
@@ -91,7 +93,7 @@ fi
 echo "run-vm: booting (share $work, timeout ${timeout_s}s)" >&2
 set +e
 timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
-  -accel tcg,thread=multi -cpu max -m 1024 -smp 2 \
+  -accel tcg,thread=multi -cpu max -m "${E2E_MEM:-1024}" -smp 2 \
   -kernel "$cache/vmlinuz" -initrd "$cache/initrd.cpio.gz" -append "$append" \
   -nographic -no-reboot -nodefaults -serial stdio \
   -device isa-debug-exit,iobase=0xf4,iosize=0x04 \

@@ -46,3 +46,39 @@ cpu_share_within() {
   share=$(/bin/e2e-helper cpu-share "$1" "$2")
   awk -v s="$share" -v lo="$3" -v hi="$4" 'BEGIN { exit !(s >= lo && s <= hi) }'
 }
+
+# ------------------------------------------------------------------ systemd guests
+# (run-vm.sh --systemd: the Debian root has curl and journalctl.)
+
+# install_shipped_unit: the adrg under test as /usr/sbin/adrg and the repo's adrg.service
+# unchanged (the share's files/adrg.service), plus the harness' own drop-in for the emulator and
+# the build under test (CI's ASan build); the shipped unit's lines stay as they are otherwise:
+# - the sanitizer settings;
+# - a longer stop budget: every start and exit of the ASan build costs ~10 s under TCG on a
+#   loaded host (relocating its ~110 MB, the leak check at exit), and TimeoutStopSec covers
+#   adrg's exit plus ExecStopPost's `adrg --cleanup` together. The shipped 20 s is sized for a
+#   native build, where both take milliseconds; 20 s was seen to be just too short here.
+install_shipped_unit() {
+  install -m 0755 "$H/bin/adrg" /usr/sbin/adrg
+  install -m 0644 "$H/files/adrg.service" /etc/systemd/system/adrg.service
+  mkdir -p /etc/systemd/system/adrg.service.d
+  {
+    echo "[Service]"
+    for var in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+      [ -n "${!var:-}" ] && echo "Environment=$var=${!var}"
+    done
+    echo "TimeoutStopSec=120s"
+  } >/etc/systemd/system/adrg.service.d/e2e-harness.conf
+}
+
+# check_sanitizers: a sanitizer report anywhere in adrg.service's journal is a failure even when
+# every check passed. Saves that journal to the share as adrg-journal.txt.
+check_sanitizers() {
+  if journalctl -u adrg.service --no-pager -o cat |
+    grep -E "ERROR: (Address|Leak)Sanitizer|runtime error:" >/run/adrg-e2e/san.txt; then
+    fail sanitizers "$(head -c 2000 /run/adrg-e2e/san.txt | tr '\n' '|')"
+  else
+    pass sanitizers "no sanitizer report in adrg.service's journal"
+  fi
+  journalctl -u adrg.service --no-pager -o short-monotonic >"$H/adrg-journal.txt" 2>&1
+}

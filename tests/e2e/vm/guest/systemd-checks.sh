@@ -81,8 +81,7 @@ else
 fi
 
 # ------------------------------------------------------------------ adrg installed as shipped
-install -m 0755 "$H/bin/adrg" /usr/sbin/adrg
-install -m 0644 "$H/files/adrg.service" /etc/systemd/system/adrg.service
+install_shipped_unit
 # Every start of the ASan build costs seconds under TCG (relocations): one --version only.
 missing=$(ldd /usr/sbin/adrg | grep "not found")
 if [ -z "$missing" ] && version=$(/usr/sbin/adrg --version); then
@@ -90,21 +89,6 @@ if [ -z "$missing" ] && version=$(/usr/sbin/adrg --version); then
 else
   fail libraries "$missing"
 fi
-# The harness' own drop-in, for the emulator and the build under test (CI's ASan build); the
-# shipped unit's lines stay as they are otherwise:
-# - the sanitizer settings;
-# - a longer stop budget: every start and exit of the ASan build costs ~10 s under TCG on a
-#   loaded host (relocating its ~110 MB, the leak check at exit), and TimeoutStopSec covers
-#   adrg's exit plus ExecStopPost's `adrg --cleanup` together. The shipped 20 s is sized for a
-#   native build, where both take milliseconds; 20 s was seen to be just too short here.
-mkdir -p "$DROPIN_DIR"
-{
-  echo "[Service]"
-  for var in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
-    [ -n "${!var:-}" ] && echo "Environment=$var=${!var}"
-  done
-  echo "TimeoutStopSec=120s"
-} >"$DROPIN_DIR/e2e-harness.conf"
 
 # ------------------------------------------------------------------ workloads
 # Plain cgroups adrg governs through general.cgroup_units_root. They live in a delegated
@@ -311,12 +295,6 @@ fi
 systemctl stop adrg.service
 live_originals_back restore_after_final_stop "$(props)"
 
-# A sanitizer report anywhere in adrg's journal is a failure even when every check passed.
-if journalctl -u adrg.service --no-pager -o cat | grep -E "ERROR: (Address|Leak)Sanitizer|runtime error:" >/run/adrg-e2e/san.txt; then
-  fail sanitizers "$(head -c 2000 /run/adrg-e2e/san.txt | tr '\n' '|')"
-else
-  pass sanitizers "no sanitizer report in adrg.service's journal"
-fi
-journalctl -u adrg.service --no-pager -o short-monotonic >"$H/adrg-journal.txt" 2>&1
+check_sanitizers
 note "done: $fails failed"
 exit $fails
