@@ -115,6 +115,7 @@ for ((round = 1; round <= rounds; round++)); do
     point="after media_stop"
   fi
   random_delay
+  echo "round $round: kill -9 $point" >&2
   systemctl kill -s KILL --kill-who=main "$unit"
   wait_for 120 stopped || echo "round $round: $unit still $(systemctl show -p ActiveState --value "$unit")" >&2
   after="$(state_of)"

@@ -47,11 +47,7 @@ TEST(DaemonDockerVm, RealDockerWithSystemdDriver) {
       vm, {"dockerd", "image", "host_usr", "scope", "adrg_start", "tiers", "media_pause",
            "media_throttle", "media_stop", "media_stop_restore", "created_while_active",
            "recreated_while_active", "stop_restores", "sanitizers"});
-  if (HasFailure()) {
-    std::printf("--- adrg.service journal\n%s\n--- docker/containerd journal\n%s\n",
-                read_or(work.path() + "/adrg-journal.txt", "(none)").c_str(),
-                read_or(work.path() + "/docker-journal.txt", "(none)").c_str());
-  }
+  if (HasFailure()) print_docker_guest_journals(work.path());
 }
 
 }  // namespace

@@ -116,4 +116,10 @@ std::string read_or(const std::string& path, const std::string& fallback) {
   return text ? *text : fallback;
 }
 
+void print_docker_guest_journals(const std::string& work_dir) {
+  std::printf("--- adrg.service journal\n%s\n--- docker/containerd journal\n%s\n",
+              read_or(work_dir + "/adrg-journal.txt", "(none)").c_str(),
+              read_or(work_dir + "/docker-journal.txt", "(none)").c_str());
+}
+
 }  // namespace adrg::testing

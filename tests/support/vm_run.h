@@ -59,4 +59,8 @@ std::map<std::string, std::string> parse_verdicts(const std::string& text);
 // A file's contents, or `fallback` when it cannot be read.
 std::string read_or(const std::string& path, const std::string& fallback);
 
+// After a failed Docker suite: the adrg.service and docker/containerd journals the guest saved
+// on the share (adrg-journal.txt, docker-journal.txt), printed for the CI log.
+void print_docker_guest_journals(const std::string& work_dir);
+
 }  // namespace adrg::testing

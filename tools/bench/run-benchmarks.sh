@@ -54,8 +54,7 @@ if [ "$what" = vm ] || [ "$what" = docker-vm ]; then
     "$repo/tests/e2e/vm/build-rootfs.sh"
     tools=(bench_docker_vm bench_playback)
     run_args=(--systemd "$repo/tools/bench/vm-docker-bench.sh"
-      "$repo/integrations/systemd/adrg.service:files/adrg.service"
-      "$repo/tests/e2e/vm/guest/docker-lib.sh:docker-lib.sh")
+      "$repo/integrations/systemd/adrg.service:files/adrg.service")
   fi
   # The guest has no libstdc++ of its own beyond what ldd copies; static is simplest here.
   for tool in "${tools[@]}"; do

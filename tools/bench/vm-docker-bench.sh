@@ -36,17 +36,17 @@ RESULT=$H/checks.txt # checks-lib.sh's verdict file: unused here, the tables go 
 # wait_for, note
 # shellcheck source=tests/e2e/vm/guest/checks-lib.sh
 . "$H/checks-lib.sh"
-# start_docker, import_busybox_image, install_adrg_unit, scope, IMG
+# start_docker, import_busybox_image, learn_ids, scope, IMG
 # shellcheck source=tests/e2e/vm/guest/docker-lib.sh
 . "$H/docker-lib.sh"
 exec 2>>"$H/bench.err"
 say() { echo "$*" | tee -a "$OUT"; }
 wants() { [ -z "${BENCH_ONLY:-}" ] || [ "$BENCH_ONLY" = "$1" ]; }
-healthy() { curl -sf --max-time 2 "http://127.0.0.1:$PORT/healthz" >/dev/null; }
 
 start_docker || exit 1
 import_busybox_image || exit 1
-install_adrg_unit
+install_shipped_unit
+systemctl daemon-reload
 install -m 0755 "$H/bin/bench_playback" "$H/bin/bench_docker_vm" /usr/local/bin/
 mkdir -p /etc/adrg/thermal /etc/adrg/no-hwmon
 DEV=$(cat /sys/block/vda/dev)
@@ -87,6 +87,7 @@ if wants relief; then
   for i in $(seq 1 "$UNITS_PAUSE"); do
     docker run -d --network none --label adrg.bench=1 --name "bulk-r$i" "$IMG" \
       sh -c 'while :; do :; done' >/dev/null
+    learn_ids "bulk-r$i"
     dirs+=("$(scope "bulk-r$i")")
   done
   say

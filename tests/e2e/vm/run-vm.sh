@@ -47,7 +47,7 @@ mkdir -p "$work/bin" "$work/lib"
 rm -f "$work/result.txt" "$work/guest.log" "$work/journal.txt"
 cp "$script" "$work/test.sh"
 chmod +x "$work/test.sh"
-cp "$(dirname "${BASH_SOURCE[0]}")/guest/checks-lib.sh" "$work/checks-lib.sh"
+cp "$(dirname "${BASH_SOURCE[0]}")/guest/checks-lib.sh" "$(dirname "${BASH_SOURCE[0]}")/guest/docker-lib.sh" "$work/"
 # Without debug info (the ASan build's is ~140 MB): the guest has no symbolizer to use it, and
 # every MiB costs time over 9p under TCG.
 objcopy --strip-debug "$adrg" "$work/bin/adrg"

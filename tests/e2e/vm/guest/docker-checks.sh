@@ -15,9 +15,6 @@ H=/mnt/host
 RESULT=$H/result.txt
 PORT=8765
 CONF=/etc/adrg/config.yaml
-IMG=adrg-e2e/busybox
-# Files adrg may change in a container's scope; compared byte-exact after it let go.
-FILES="cgroup.freeze cpu.weight io.weight cpu.max io.max memory.high memory.max"
 # The containers and the tier each must land in: by name glob (bg-*, bulk-*) or by the adrg.tier
 # label, which beats a glob (bulk-but-core). Few of them: every docker run costs seconds here.
 TIER0="bulk-but-core"
@@ -30,56 +27,9 @@ ALL="$TIER0 $TIER2 $TIER3"
 : >"$RESULT"
 mkdir -p /run/adrg-e2e/orig /run/adrg-e2e/before-media
 
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN {printf "%.1f", b - a}'; }
-uptime_s() { cut -d' ' -f1 /proc/uptime; }
-healthy() { curl -sf --max-time 2 "http://127.0.0.1:$PORT/healthz" >/dev/null; }
-status_json() { curl -sf --max-time 5 "http://127.0.0.1:$PORT/status"; }
-trigger() {
-  curl -sf --max-time 5 -X POST -H 'Content-Type: application/json' \
-    -d "{\"event\":\"$1\"}" "http://127.0.0.1:$PORT/trigger" >/dev/null
-}
-props() { systemctl show -p ActiveState,SubState,Result,ExecMainStatus,MainPID adrg.service | tr '\n' ' '; }
-
-# Docker's view and the kernel's view of the containers, by name. Polls must stay cheap: under
-# TCG on a loaded host every process costs (a docker CLI call a second or more, a curl a few
-# hundred ms), so one Engine API call (curl) answers for every container, and the cgroup files
-# are read with shell builtins. ID caches the full ids (learn_ids after every create).
-S=/var/run/docker.sock
-declare -A ID
-inspect() { curl -sf --max-time 5 --unix-socket $S "http://docker/v1.41/containers/$1/json"; }
-json_field() { grep -o "\"$1\":[^,}]*" | head -n1 | cut -d: -f2 | tr -d '"'; }
-learn_ids() {
-  local n
-  for n in "$@"; do ID[$n]=$(inspect "$n" | json_field Id); done
-}
-cid() { echo "${ID[$1]:-}"; }
-scope() { echo "/sys/fs/cgroup/system.slice/docker-${ID[$1]:-}.scope"; }
-# states: "NAME STATE" lines (running, paused, ...) for every container, from one API call.
-states() {
-  curl -sf --max-time 5 --unix-socket $S 'http://docker/v1.41/containers/json?all=1' |
-    sed 's/},{"Id"/}\n{"Id"/g' |
-    sed -n 's/.*"Names":\["\/\([^"]*\)".*"State":"\([a-z]*\)".*/\1 \2/p'
-}
-# frozen_value NAME: the scope's cgroup.events "frozen" value (builtins only).
-frozen_value() {
-  local k v
-  { while read -r k v; do [ "$k" = frozen ] && echo "$v"; done <"/sys/fs/cgroup/system.slice/docker-${ID[$1]:-}.scope/cgroup.events"; } 2>/dev/null
-}
-# paused_is true|false NAME...: Docker says paused (or running) and the scope's cgroup.events
-# agrees (frozen 1 or 0).
-paused_is() {
-  local want=running f=0 n st k v ok
-  [ "$1" = true ] && want=paused f=1
-  shift
-  st=$'\n'$(states)$'\n' || return 1
-  for n in "$@"; do
-    [[ $st == *$'\n'"$n $want"$'\n'* ]] || return 1
-    ok=0
-    { while read -r k v; do [ "$k $v" = "frozen $f" ] && ok=1; done <"/sys/fs/cgroup/system.slice/docker-${ID[$n]:-}.scope/cgroup.events"; } 2>/dev/null
-    [ $ok -eq 1 ] || return 1
-  done
-}
+# cid, scope, learn_ids, paused_is, snapshot, same_as, run_ctr, spin, idle, start_docker, ...
+# shellcheck source=tests/e2e/vm/guest/docker-lib.sh
+. "$H/docker-lib.sh"
 pause_summary() {
   local n out="" st
   st=$(states)
@@ -88,89 +38,21 @@ pause_summary() {
   done
   echo "state/frozen$out"
 }
-paused_names() { states | sed -n 's/ paused$//p' | sort | tr '\n' ' '; }
-file_of() { tr '\n' ' ' <"$(scope "$1")/$2" | sed 's/ $//'; }
-throttled() { # NAME: cpu.max has a quota and io.max names a device
-  [ "$(cut -d' ' -f1 "$(scope "$1")/cpu.max")" != max ] && grep -q "rbps=" "$(scope "$1")/io.max"
-}
-all_throttled() {
-  local n
-  for n in "$@"; do throttled "$n" || return 1; done
-}
-# snapshot DIR NAME...: copies of every governed file (cgroup files report st_size 0, so they
-# are compared as copies).
-snapshot() {
-  local dir=$1 n f
-  shift
-  for n in "$@"; do for f in $FILES; do cat "$(scope "$n")/$f" >"$dir/$n.$f"; done; done
-}
-# same_as DIR NAME...: every file of every NAME byte-exact as in DIR; else prints the
-# differences and fails. The live files are copied first: cmp takes a size difference for a
-# content difference, and cgroup files report st_size 0.
-same_as() {
-  local dir=$1 bad="" n f
-  shift
-  rm -rf /run/adrg-e2e/now && mkdir -p /run/adrg-e2e/now
-  snapshot /run/adrg-e2e/now "$@"
-  for n in "$@"; do
-    for f in $FILES; do
-      if ! cmp -s "$dir/$n.$f" "/run/adrg-e2e/now/$n.$f"; then
-        bad="$bad $n/$f=[$(file_of "$n" "$f")]want[$(tr '\n' ' ' <"$dir/$n.$f")]"
-      fi
-    done
-  done
-  [ -z "$bad" ] && return 0
-  echo "$bad"
-  return 1
-}
-# run_ctr NAME [docker run options...] -- CMD...: a container on the busybox image, no network.
-run_ctr() {
-  local name=$1
-  shift
-  docker run -d --network none --name "$name" "$@" >/dev/null
-}
-spin() { run_ctr "$1" "${@:2}" "$IMG" sh -c 'while :; do :; done'; }
-idle() { run_ctr "$1" "${@:2}" "$IMG" sleep 1000000; }
 
 # ------------------------------------------------------------------ dockerd, systemd driver
-# The masks in rootfs-overlay keep Docker from starting at boot (other suites boot faster);
-# this suite lifts them.
 note "docker start"
-rm -f /etc/systemd/system/docker.service /etc/systemd/system/docker.socket \
-  /etc/systemd/system/containerd.service
-systemctl daemon-reload
-t0=$(now)
-systemctl start docker.service
-rc=$?
-start_s=$(since "$t0")
-info=$(docker info --format '{{.CgroupDriver}} {{.CgroupVersion}} {{.Driver}} {{.ServerVersion}}' 2>&1)
-if [ $rc -eq 0 ] && [ "${info% * *}" = "systemd 2" ]; then
-  pass dockerd "docker info: Cgroup Driver/Version/storage/version = $info; systemctl start docker took $start_s s, ready at uptime $(uptime_s) s"
+if start_docker; then
+  pass dockerd "docker info: Cgroup Driver/Version/storage/version = $DOCKER_INFO; systemctl start docker took $DOCKER_START_S s, ready at uptime $(uptime_s) s"
 else
-  fail dockerd "rc=$rc info='$info'; $(systemctl status docker containerd --no-pager 2>&1 | tail -20 | tr '\n' '|')"
+  fail dockerd "info='$DOCKER_INFO'; $(systemctl status docker containerd --no-pager 2>&1 | tail -20 | tr '\n' '|')"
 fi
 
 # ------------------------------------------------------------------ the busybox image
-# No registry is reachable: the image is the root's busybox-static with its applet links,
-# imported. /lib and /lib64 link into /usr so that a container given the guest's /usr read-only
-# (-v /usr:/usr:ro) runs the root's dynamic binaries (fio, stress-ng) as they are.
 note "image"
-rm -rf /run/adrg-e2e/img && mkdir -p /run/adrg-e2e/img/bin /run/adrg-e2e/img/usr /run/adrg-e2e/img/tmp
-cp /usr/bin/busybox /run/adrg-e2e/img/bin/busybox
-for a in $(/usr/bin/busybox --list); do
-  [ "$a" = busybox ] || ln -s busybox "/run/adrg-e2e/img/bin/$a"
-done
-ln -s usr/lib /run/adrg-e2e/img/lib
-ln -s usr/lib64 /run/adrg-e2e/img/lib64
-tar -C /run/adrg-e2e/img -cf /run/adrg-e2e/img.tar .
-# The Engine API's import (what `docker import` calls), without the CLI's start-up cost.
-t0=$(now)
-if curl -sf --max-time 120 --unix-socket $S -X POST -H 'Content-Type: application/x-tar' \
-  --data-binary @/run/adrg-e2e/img.tar \
-  "http://docker/v1.41/images/create?fromSrc=-&repo=$IMG&tag=latest" >/run/adrg-e2e/import.out; then
-  pass image "import of busybox-static ($(du -k /run/adrg-e2e/img.tar | cut -f1) KiB tar) as $IMG took $(since "$t0") s"
+if import_busybox_image; then
+  pass image "import of busybox-static ($IMAGE_KIB KiB tar) as $IMG took $IMPORT_S s"
 else
-  fail image "import failed: $(cat /run/adrg-e2e/import.out)"
+  fail image "import failed: $IMPORT_OUT"
 fi
 
 # ------------------------------------------------------------------ containers
@@ -191,10 +73,15 @@ run_ctr odd-batch --label adrg.tier=3 -v /usr:/usr:ro "$IMG" \
 wait
 started=$(since "$t0")
 # The container's output through the API; each stdout frame starts with an 8-byte binary header,
-# so only the version strings are picked out.
-curl -sf --max-time 10 --unix-socket $S \
-  "http://docker/v1.41/containers/odd-batch/logs?stdout=1&stderr=1" |
-  grep -aoE "fio-[0-9.]+|stress-ng, version [0-9.]+" >/run/adrg-e2e/host-usr
+# so only the version strings are picked out. "Running" comes before both have printed (each is
+# a process start under TCG), so the log is read until both are there.
+versions_seen() {
+  curl -sf --max-time 10 --unix-socket $S \
+    "http://docker/v1.41/containers/odd-batch/logs?stdout=1&stderr=1" |
+    grep -aoE "fio-[0-9.]+|stress-ng, version [0-9.]+" >/run/adrg-e2e/host-usr
+  grep -q "^fio-" /run/adrg-e2e/host-usr && grep -q "^stress-ng, version" /run/adrg-e2e/host-usr
+}
+wait_for 60 versions_seen
 if [ "$(inspect odd-batch | json_field Running)" = true ] && grep -q "^fio-" /run/adrg-e2e/host-usr &&
   grep -q "^stress-ng, version" /run/adrg-e2e/host-usr; then
   pass host_usr "odd-batch ran the guest's /usr/bin/fio and stress-ng (/usr read-only): $(tr '\n' ' ' </run/adrg-e2e/host-usr)"
