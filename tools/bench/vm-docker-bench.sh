@@ -13,7 +13,8 @@
 #              and lateness of the player over the storm, for: no storm; no governor; adrg
 #              configured as ADRG polls (5 s avg10 poll, no PSI triggers, no instant relief);
 #              adrg
-#   footprint  adrg idle governing UNITS_IDLE containers for IDLE_SECONDS
+#   footprint  adrg idle governing UNITS_IDLE containers (the relief's, now idle, and more) for
+#              IDLE_SECONDS, beside dockerd and containerd
 # Environment (bench.env on the share): ROUNDS (10), UNITS_PAUSE (30), UNITS_IDLE (50),
 # IDLE_SECONDS (60), PLAY_SECONDS (60), WARMUP (15), BENCH_ONLY (relief|playback|footprint).
 set -u
@@ -81,12 +82,35 @@ EOF
   systemctl restart adrg.service && wait_for 60 healthy
 }
 
+# Each docker run costs ~10-20 s of the emulated CPUs, so containers start three at a time and
+# the relief's 30 serve the footprint too: they spin while /run/bench/flag/spin exists, then
+# idle.
+start_batch() { # NAME... (idle unless SPIN=1)
+  local n
+  for n in "$@"; do
+    if [ "${SPIN:-0}" = 1 ]; then
+      docker run -d --network none --label adrg.bench=1 --name "$n" -v /run/bench/flag:/flag:ro \
+        "$IMG" sh -c 'while [ -e /flag/spin ]; do :; done; exec sleep 1000000' >/dev/null &
+    else
+      docker run -d --network none --label adrg.bench=1 --name "$n" "$IMG" \
+        sh -c 'trap "exit 0" TERM; sleep 1000000 & wait' >/dev/null &
+    fi
+  done
+  wait
+}
+mkdir -p /run/bench/flag
+: >/run/bench/flag/spin
+created=0
 if wants relief; then
   note "relief: $UNITS_PAUSE busy containers"
   dirs=()
+  for ((i = 1; i <= UNITS_PAUSE; i += 3)); do
+    names=()
+    for ((j = i; j < i + 3 && j <= UNITS_PAUSE; j++)); do names+=("bulk-r$j"); done
+    SPIN=1 start_batch "${names[@]}"
+  done
+  created=$UNITS_PAUSE
   for i in $(seq 1 "$UNITS_PAUSE"); do
-    docker run -d --network none --label adrg.bench=1 --name "bulk-r$i" "$IMG" \
-      sh -c 'while :; do :; done' >/dev/null
     learn_ids "bulk-r$i"
     dirs+=("$(scope "bulk-r$i")")
   done
@@ -99,8 +123,39 @@ if wants relief; then
     bench_docker_vm relief "instant_relief $relief" "$PORT" "$ROUNDS" /var/run/docker.sock \
       "${dirs[@]}" | tee -a "$OUT"
   done
-  docker ps -aq --filter label=adrg.bench | xargs -r docker rm -f >/dev/null
 fi
+rm -f /run/bench/flag/spin
+
+if wants footprint; then
+  note "footprint: $UNITS_IDLE containers ($created there already)"
+  for ((i = created + 1; i <= UNITS_IDLE; i += 3)); do
+    names=()
+    for ((j = i; j < i + 3 && j <= UNITS_IDLE; j++)); do
+      case $((j % 3)) in
+        0) names+=("bulk-f$j") ;;
+        1) names+=("bg-f$j") ;;
+        *) names+=("player-f$j") ;;
+      esac
+    done
+    start_batch "${names[@]}"
+  done
+  adrg_with true 5 true
+  governed() { [ "$(curl -sf --max-time 5 "http://127.0.0.1:$PORT/status" | grep -o '"tier":' | wc -l)" -ge "$UNITS_IDLE" ]; }
+  wait_for 300 governed || say "(not every container governed after 300 s)"
+  say
+  say "### idle footprint, $UNITS_IDLE real containers, ${IDLE_SECONDS} s"
+  say "| process | VmRSS | Pss | anonymous | private dirty | CPU | wake-ups/s | threads |"
+  say "|---|---|---|---|---|---|---|---|"
+  # Side by side over the same seconds: dockerd and containerd, for scale.
+  bench_docker_vm footprint "adrg (release)" "$(systemctl show -p MainPID --value adrg.service)" \
+    "$IDLE_SECONDS" >/run/bench/fp-adrg.txt &
+  bench_docker_vm footprint "dockerd" "$(pidof dockerd)" "$IDLE_SECONDS" >/run/bench/fp-dockerd.txt &
+  bench_docker_vm footprint "containerd" "$(pidof containerd)" "$IDLE_SECONDS" >/run/bench/fp-containerd.txt &
+  wait
+  cat /run/bench/fp-adrg.txt /run/bench/fp-dockerd.txt /run/bench/fp-containerd.txt | tee -a "$OUT"
+  systemctl stop adrg.service
+fi
+docker ps -aq --filter label=adrg.bench | xargs -r docker rm -f >/dev/null
 
 if wants playback; then
   note "playback"
@@ -141,31 +196,4 @@ if wants playback; then
   systemctl stop adrg.service
 fi
 
-if wants footprint; then
-  note "footprint: $UNITS_IDLE containers"
-  mkdir -p /run/bench
-  for i in $(seq 1 "$UNITS_IDLE"); do
-    case $((i % 3)) in
-      0) name="bulk-f$i" ;;
-      1) name="bg-f$i" ;;
-      *) name="player-f$i" ;;
-    esac
-    docker run -d --network none --label adrg.bench=1 --name "$name" "$IMG" sleep 1000000 >/dev/null
-  done
-  adrg_with true 5 true
-  governed() { [ "$(curl -sf --max-time 5 "http://127.0.0.1:$PORT/status" | grep -o '"tier":' | wc -l)" -ge "$UNITS_IDLE" ]; }
-  wait_for 120 governed || say "(not every container governed after 120 s)"
-  say
-  say "### idle footprint, $UNITS_IDLE real containers, ${IDLE_SECONDS} s"
-  say "| process | VmRSS | Pss | anonymous | private dirty | CPU | wake-ups/s | threads |"
-  say "|---|---|---|---|---|---|---|---|"
-  # Side by side over the same seconds: dockerd and containerd, for scale.
-  bench_docker_vm footprint "adrg (release)" "$(systemctl show -p MainPID --value adrg.service)" \
-    "$IDLE_SECONDS" >/run/bench/fp-adrg.txt &
-  bench_docker_vm footprint "dockerd" "$(pidof dockerd)" "$IDLE_SECONDS" >/run/bench/fp-dockerd.txt &
-  bench_docker_vm footprint "containerd" "$(pidof containerd)" "$IDLE_SECONDS" >/run/bench/fp-containerd.txt &
-  wait
-  cat /run/bench/fp-adrg.txt /run/bench/fp-dockerd.txt /run/bench/fp-containerd.txt | tee -a "$OUT"
-  systemctl stop adrg.service
-fi
 exit 0
