@@ -44,7 +44,7 @@ TEST(DaemonDockerVm, RealDockerWithSystemdDriver) {
                  ":files/adrg.service",
              work.path(), kAdrg, kVmTimeoutSeconds, "E2E_MEM=" + std::to_string(kGuestMemMiB));
   expect_vm_checks_pass(
-      vm, {"dockerd", "image", "host_usr", "scope", "adrg_start", "tiers", "media_pause",
+      vm, {"dockerd", "image", "host_usr", "scope", "adrg_start", "tiers", "media_pause", "relief",
            "media_throttle", "media_stop", "media_stop_restore", "created_while_active",
            "recreated_while_active", "stop_restores", "sanitizers"});
   if (HasFailure()) print_docker_guest_journals(work.path());

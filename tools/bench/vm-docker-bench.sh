@@ -83,14 +83,16 @@ EOF
 }
 
 # Each docker run costs ~10-20 s of the emulated CPUs, so containers start three at a time and
-# the relief's 30 serve the footprint too: they spin while /run/bench/flag/spin exists, then
-# idle.
+# the relief's 30 serve the footprint too: they wait idle for /run/bench/flag/go (spinners
+# started one by one would starve the creation of the rest), spin until /run/bench/flag/stop,
+# then idle.
 start_batch() { # NAME... (idle unless SPIN=1)
   local n
   for n in "$@"; do
     if [ "${SPIN:-0}" = 1 ]; then
       docker run -d --network none --label adrg.bench=1 --name "$n" -v /run/bench/flag:/flag:ro \
-        "$IMG" sh -c 'while [ -e /flag/spin ]; do :; done; exec sleep 1000000' >/dev/null &
+        "$IMG" sh -c 'while [ ! -e /flag/go ]; do sleep 1; done
+          while [ ! -e /flag/stop ]; do :; done; exec sleep 1000000' >/dev/null &
     else
       docker run -d --network none --label adrg.bench=1 --name "$n" "$IMG" \
         sh -c 'trap "exit 0" TERM; sleep 1000000 & wait' >/dev/null &
@@ -99,7 +101,6 @@ start_batch() { # NAME... (idle unless SPIN=1)
   wait
 }
 mkdir -p /run/bench/flag
-: >/run/bench/flag/spin
 created=0
 if wants relief; then
   note "relief: $UNITS_PAUSE busy containers"
@@ -110,6 +111,7 @@ if wants relief; then
     SPIN=1 start_batch "${names[@]}"
   done
   created=$UNITS_PAUSE
+  : >/run/bench/flag/go
   for i in $(seq 1 "$UNITS_PAUSE"); do
     learn_ids "bulk-r$i"
     dirs+=("$(scope "bulk-r$i")")
@@ -124,7 +126,7 @@ if wants relief; then
       "${dirs[@]}" | tee -a "$OUT"
   done
 fi
-rm -f /run/bench/flag/spin
+: >/run/bench/flag/stop
 
 if wants footprint; then
   note "footprint: $UNITS_IDLE containers ($created there already)"

@@ -168,6 +168,25 @@ if wait_for 30 paused_is true $TIER3 && paused_is false $TIER0 $TIER2; then
 else
   fail media_pause "$(pause_summary)"
 fi
+# Instant relief on the real kernel: from the decision until Docker reported each tier-3
+# container paused, its scope held cpu.max 1 ms per 100 ms and io.max 1 MiB/s (adrg's journal
+# says when each was lifted); paused, each scope is back to its own cpu.max and io.max.
+relief_lifted() {
+  [ "$(journalctl -u adrg.service --no-pager -o cat | grep -c 'relief throttle lifted (Docker paused it)')" -ge "$(echo $TIER3 | wc -w)" ]
+}
+relief_undone() {
+  local n f
+  for n in $TIER3; do
+    for f in cpu.max io.max; do
+      [ "$(cat "$(scope "$n")/$f")" = "$(cat "/run/adrg-e2e/before-media/$n.$f")" ] || return 1
+    done
+  done
+}
+if wait_for 30 relief_lifted && wait_for 30 relief_undone; then
+  pass relief "adrg's journal: $(journalctl -u adrg.service --no-pager -o cat | grep -c 'wrote 1000 100000 to .*/cpu.max') relief cpu.max writes, $(journalctl -u adrg.service --no-pager -o cat | grep -c 'relief throttle lifted (Docker paused it)') lifts once Docker paused them; paused tier 3 back to its own cpu.max (bulk-spin '$(file_of bulk-spin cpu.max)') and io.max"
+else
+  fail relief "lifted: $(journalctl -u adrg.service --no-pager -o cat | grep -c 'relief throttle lifted'); bulk-spin cpu.max '$(file_of bulk-spin cpu.max)' io.max '$(file_of bulk-spin io.max)'"
+fi
 if wait_for 30 all_throttled $TIER2 && ! throttled bulk-but-core; then
   pass media_throttle "tier 2 seen throttled $(since "$t0") s after media_start (looked at once tier 3 was paused): bg-index cpu.max='$(file_of bg-index cpu.max)' io.max='$(file_of bg-index io.max)', bg-label cpu.max='$(file_of bg-label cpu.max)'; tier 0 untouched"
 else
