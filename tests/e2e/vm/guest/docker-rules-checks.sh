@@ -89,7 +89,7 @@ thermal: {enabled: false}
 memory_pressure:
   enabled: true
   some_avg10_threshold: 10
-  critical_avg60_threshold: 10
+  critical_avg60_threshold: 5
   emergency_full_avg10_threshold: 99
   restart_cooldown_seconds: 600
   memory_high_reduction_factor: 0.75
@@ -139,7 +139,7 @@ fi
 
 # kill -9 at random points of trigger cycles; kill9-soak compares with adrg stopped.
 note "kill -9 soak"
-if out=$(set -o pipefail; kill9-soak -n "${SOAK_ROUNDS:-3}" $ALL 2>&1 | tee /dev/stderr); then
+if out=$(set -o pipefail; kill9-soak -n "${SOAK_ROUNDS:-2}" $ALL 2>&1 | tee /dev/stderr); then
   pass kill9_soak "$(echo "$out" | tail -1)"
 else
   fail kill9_soak "$(echo "$out" | tail -5 | tr '\n' '|')"
