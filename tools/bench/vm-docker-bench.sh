@@ -161,25 +161,34 @@ docker ps -aq --filter label=adrg.bench | xargs -r docker rm -f >/dev/null
 
 if wants playback; then
   note "playback"
-  mkdir -p /var/tmp/bench/fio /run/bench
+  mkdir -p /var/tmp/bench/fio /run/bench/flag
   dd if=/dev/urandom of=/var/tmp/bench/media.bin bs=1M count=256 status=none
   mem_hog_mib=$(($(awk '/MemAvailable/ {print $2}' /proc/meminfo) * 6 / 10 / 1024))
   # play NAME: the player for PLAY_SECONDS; with STORM=1 the tier-3 storm starts after WARMUP s.
   play() {
     docker rm -f player bulk-fio bulk-cpu bulk-mem >/dev/null 2>&1
+    rm -f /run/bench/flag/storm
+    if [ "${STORM:-0}" = 1 ]; then
+      # Created before the player and held on a flag: a docker run takes 10-20 s under TCG, so
+      # started at the warm-up's end the storm would begin after the player is done.
+      local left=$((PLAY_SECONDS - WARMUP)) hold='while [ ! -e /flag/storm ]; do sleep 1; done; exec'
+      docker run -d --network none --name bulk-fio -v /usr:/usr:ro -v /var/tmp/bench/fio:/data \
+        -v /run/bench/flag:/flag:ro "$IMG" sh -c "$hold /usr/bin/fio --name=storm --directory=/data \
+        --rw=write --bs=1M --size=512M --direct=1 --numjobs=2 --ioengine=psync --time_based \
+        --runtime=$left" >/dev/null &
+      docker run -d --network none --name bulk-cpu -v /run/bench/flag:/flag:ro "$IMG" \
+        sh -c "$hold sh -c 'while :; do :; done & while :; do :; done'" >/dev/null &
+      docker run -d --network none --name bulk-mem -v /usr:/usr:ro -v /run/bench/flag:/flag:ro \
+        "$IMG" sh -c "$hold /usr/bin/stress-ng --vm 2 --vm-bytes ${mem_hog_mib}M --vm-keep \
+        --timeout $left" >/dev/null &
+      wait
+    fi
     docker run -d --network none --name player --label adrg.tier=1 \
       -v /usr/local/bin/bench_playback:/player:ro -v /var/tmp/bench/media.bin:/media.bin:ro \
       -v /run/bench:/out "$IMG" sh -c "/player play /media.bin $PLAY_SECONDS >/out/$1.txt" >/dev/null
     if [ "${STORM:-0}" = 1 ]; then
       sleep "$WARMUP" # the warm-up is part of the scenario, not a wait for a condition
-      local left=$((PLAY_SECONDS - WARMUP))
-      docker run -d --network none --name bulk-fio -v /usr:/usr:ro -v /var/tmp/bench/fio:/data \
-        "$IMG" /usr/bin/fio --name=storm --directory=/data --rw=write --bs=1M --size=512M \
-        --direct=1 --numjobs=2 --ioengine=psync --time_based --runtime="$left" >/dev/null
-      docker run -d --network none --name bulk-cpu "$IMG" \
-        sh -c 'while :; do :; done & while :; do :; done' >/dev/null
-      docker run -d --network none --name bulk-mem -v /usr:/usr:ro "$IMG" \
-        /usr/bin/stress-ng --vm 2 --vm-bytes "${mem_hog_mib}M" --vm-keep --timeout "$left" >/dev/null
+      : >/run/bench/flag/storm
     fi
     docker wait player >/dev/null
     docker rm -f player bulk-fio bulk-cpu bulk-mem >/dev/null 2>&1
