@@ -369,10 +369,11 @@ void Actuator::set_targets(UnitState& state, const DesiredUnit& want, const Unit
     spdlog::error("refusing to pause or throttle protected unit {} ({})", snap.name, state.unit_id);
   }
   const bool paused = want.paused && !refuse;
-  const std::optional<double> cpu_max = refuse ? std::nullopt : want.cpu_max_percent;
   const std::optional<IoLimit> io_max = refuse ? std::nullopt : want.io_max;
-  // A plain flag + value: GCC 12 -O2 reports a copied std::optional<uint64_t> here as
-  // maybe-uninitialized (a known false positive) and -Werror would stop the release build.
+  // Plain flags + values: GCC 12 -O2 reports a copied std::optional<uint64_t> or <double> here
+  // as maybe-uninitialized (a known false positive) and -Werror would stop the release build.
+  const bool cpu_max_wanted = want.cpu_max_percent.has_value() && !refuse;
+  const double cpu_max_percent = want.cpu_max_percent.value_or(0);
   const bool memory_high_wanted =
       want.memory_high.has_value() && !(refuse && !want.memory_high_by.empty());
   const std::uint64_t memory_high = want.memory_high.value_or(0);
@@ -396,7 +397,9 @@ void Actuator::set_targets(UnitState& state, const DesiredUnit& want, const Unit
     }
   }
   std::optional<std::string> cpu_max_value;
-  if (cpu_max) cpu_max_value = cpu_max_text(*cpu_max, cpu_count_, options_.cpu_period_us);
+  if (cpu_max_wanted) {
+    cpu_max_value = cpu_max_text(cpu_max_percent, cpu_count_, options_.cpu_period_us);
+  }
   if (state.relief) cpu_max_value = relief_cpu_max(cpu_max_value);
   if (cpu_max_value) set("cpu.max", "", *cpu_max_value);
   if (want.cpu_weight) set("cpu.weight", "", std::to_string(*want.cpu_weight));
