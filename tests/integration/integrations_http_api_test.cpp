@@ -46,11 +46,14 @@ class Child {
   explicit Child(const std::string& command) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) return;
+    // Built before fork(): a malloc in the child can wait forever on a lock another thread
+    // (the loop, ASan's allocator) held at the fork (seen once in CI: 20 s, no output).
+    const std::string script = "exec " + command;
     pid_ = ::fork();
     if (pid_ == 0) {
       ::dup2(fds[1], 1);
       ::dup2(fds[1], 2);
-      ::execl("/bin/sh", "sh", "-c", ("exec " + command).c_str(), static_cast<char*>(nullptr));
+      ::execl("/bin/sh", "sh", "-c", script.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
     ::close(fds[1]);

@@ -8,9 +8,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 namespace adrg::testing {
@@ -52,6 +54,22 @@ int free_tcp_port() {
 ChildProcess::ChildProcess(std::vector<std::string> argv, std::string log_path,
                            std::vector<std::string> extra_env)
     : log_path_(std::move(log_path)) {
+  // Everything the child needs is built before fork(): other threads (a reactor, ASan's) may
+  // hold the allocator's lock at that instant, and a malloc in the child would then wait forever.
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  std::vector<char*> env;
+  for (auto& kv : extra_env) env.push_back(kv.data());
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    std::string_view name(*entry, std::string_view(*entry).find('='));
+    bool overridden = std::any_of(extra_env.begin(), extra_env.end(), [&](const std::string& kv) {
+      return kv.size() > name.size() && kv.compare(0, name.size(), name) == 0 &&
+             kv[name.size()] == '=';
+    });
+    if (!overridden) env.push_back(*entry);
+  }
+  env.push_back(nullptr);
   pid_ = ::fork();
   if (pid_ == 0) {
     int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -64,11 +82,7 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, std::string log_path,
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (const auto& kv : extra_env) ::putenv(const_cast<char*>(kv.c_str()));
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
+    ::execve(args[0], args.data(), env.data());
     ::_exit(127);
   }
 }
