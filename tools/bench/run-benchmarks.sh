@@ -21,7 +21,8 @@
 # CPU <= 0.1 %. Docker pause latency is tools/bench_docker_pause.cpp (separate).
 # Environment: BENCH_BUILD (default build-bench), RUNS (20), UNITS_PAUSE (30),
 # UNITS_IDLE (50), IDLE_SECONDS (60), THRESHOLD (io avg10 %, 10), STORM_DIR (/var/tmp);
-# docker-vm: ROUNDS (10), PLAY_SECONDS (60), WARMUP (15), BENCH_ONLY, E2E_MEM (guest MiB, 2048);
+# docker-vm: ROUNDS (10), PLAY_SECONDS (60), WARMUP (15), PLAY_MBIT (40), STORM_DEPTH (16),
+# BENCH_ONLY, E2E_MEM (guest MiB, 2048);
 # BENCH_KEEP=1 keeps adrg's config and log (in the VM: copied to the share's logs/) and
 # BENCH_LOG_LEVEL=debug makes that log name every evaluation's cause.
 set -euo pipefail
@@ -63,8 +64,8 @@ if [ "$what" = vm ] || [ "$what" = docker-vm ]; then
   work="$(mktemp -d /tmp/adrg-bench-vm.XXXXXX)"
   mkdir -p "$work/bin"
   for tool in "${tools[@]}"; do cp "$build/$tool.static" "$work/bin/$tool"; done
-  for var in RUNS ROUNDS UNITS_PAUSE UNITS_IDLE IDLE_SECONDS THRESHOLD PLAY_SECONDS WARMUP \
-    BENCH_ONLY BENCH_KEEP BENCH_LOG_LEVEL; do
+  for var in RUNS ROUNDS UNITS_PAUSE UNITS_IDLE IDLE_SECONDS THRESHOLD PLAY_SECONDS WARMUP PLAY_MBIT \
+    STORM_DEPTH BENCH_ONLY BENCH_KEEP BENCH_LOG_LEVEL; do
     if [ -n "${!var:-}" ]; then echo "$var=${!var}" >>"$work/bench.env"; fi
   done
   status=0

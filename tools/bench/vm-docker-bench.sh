@@ -16,7 +16,8 @@
 #   footprint  adrg idle governing UNITS_IDLE containers (the relief's, now idle, and more) for
 #              IDLE_SECONDS, beside dockerd and containerd
 # Environment (bench.env on the share): ROUNDS (10), UNITS_PAUSE (30), UNITS_IDLE (50),
-# IDLE_SECONDS (60), PLAY_SECONDS (60), WARMUP (15), BENCH_ONLY (relief|playback|footprint).
+# IDLE_SECONDS (60), PLAY_SECONDS (60), WARMUP (15), PLAY_MBIT (40), STORM_DEPTH (fio iodepth,
+# 16), BENCH_ONLY (relief|playback|footprint).
 set -u
 H=/mnt/host
 [ -f "$H/bench.env" ] && {
@@ -30,6 +31,8 @@ UNITS_IDLE=${UNITS_IDLE:-50}
 IDLE_SECONDS=${IDLE_SECONDS:-60}
 PLAY_SECONDS=${PLAY_SECONDS:-60}
 WARMUP=${WARMUP:-15}
+PLAY_MBIT=${PLAY_MBIT:-40}
+STORM_DEPTH=${STORM_DEPTH:-16}
 PORT=8765
 OUT=$H/result.txt
 RESULT=$H/checks.txt # checks-lib.sh's verdict file: unused here, the tables go to result.txt
@@ -171,10 +174,12 @@ if wants playback; then
     if [ "${STORM:-0}" = 1 ]; then
       # Created before the player and held on a flag: a docker run takes 10-20 s under TCG, so
       # started at the warm-up's end the storm would begin after the player is done.
-      local left=$((PLAY_SECONDS - WARMUP)) hold='while [ ! -e /flag/storm ]; do sleep 1; done; exec'
+      # They outlast the player (left), so their scopes still hold what they did when it ends.
+      local left=$((PLAY_SECONDS - WARMUP + 60)) hold='while [ ! -e /flag/storm ]; do sleep 1; done; exec'
       docker run -d --network none --name bulk-fio -v /usr:/usr:ro -v /var/tmp/bench/fio:/data \
         -v /run/bench/flag:/flag:ro "$IMG" sh -c "$hold /usr/bin/fio --name=storm --directory=/data \
-        --rw=write --bs=1M --size=512M --direct=1 --numjobs=2 --ioengine=psync --time_based \
+        --rw=write --bs=1M --size=512M --direct=1 --numjobs=2 --ioengine=libaio \
+        --iodepth=$STORM_DEPTH --time_based \
         --runtime=$left" >/dev/null &
       docker run -d --network none --name bulk-cpu -v /run/bench/flag:/flag:ro "$IMG" \
         sh -c "$hold sh -c 'while :; do :; done & while :; do :; done'" >/dev/null &
@@ -185,20 +190,31 @@ if wants playback; then
     fi
     docker run -d --network none --name player --label adrg.tier=1 \
       -v /usr/local/bin/bench_playback:/player:ro -v /var/tmp/bench/media.bin:/media.bin:ro \
-      -v /run/bench:/out "$IMG" sh -c "/player play /media.bin $PLAY_SECONDS >/out/$1.txt" >/dev/null
+      -v /run/bench:/out "$IMG" sh -c "/player play /media.bin $PLAY_SECONDS $PLAY_MBIT >/out/$1.txt" >/dev/null
     if [ "${STORM:-0}" = 1 ]; then
       sleep "$WARMUP" # the warm-up is part of the scenario, not a wait for a condition
       : >/run/bench/flag/storm
     fi
     docker wait player >/dev/null
+    # What the storm really did, from its containers' own scopes (a storm that never ran would
+    # measure nothing): MiB fio wrote to the disk, CPU seconds of the hog.
+    local written=- hog=-
+    if [ "${STORM:-0}" = 1 ]; then
+      learn_ids bulk-fio bulk-cpu
+      written=$(awk -v dev="$DEV" '$1 == dev { for (i = 2; i <= NF; i++)
+        if ($i ~ /^wbytes=/) { sub("wbytes=", "", $i); printf "%.0f", $i / 1048576 } }' \
+        "$(scope bulk-fio)/io.stat")
+      hog=$(awk '$1 == "usage_usec" { printf "%.1f", $2 / 1e6 }' "$(scope bulk-cpu)/cpu.stat")
+    fi
     docker rm -f player bulk-fio bulk-cpu bulk-mem >/dev/null 2>&1
     echo "| $2 | $(bench_playback summary "/run/bench/$1.txt" "$WARMUP" "$PLAY_SECONDS" |
-      awk '{print $2 " | " $4 " | " $6 " | " $8 " | " $10}') |" | tee -a "$OUT"
+      awk '{print $2 " | " $4 " | " $6 " | " $8 " | " $10}') | ${written:--} | ${hog:--} |" |
+      tee -a "$OUT"
   }
   say
-  say "### playback: tier-1 player at 40 Mbit/s (1 MiB chunks, 20 ms CPU each), storm from ${WARMUP} s to ${PLAY_SECONDS} s"
-  say "| scenario | chunks | misses | p50 late ms | p99 late ms | max late ms |"
-  say "|---|---|---|---|---|---|"
+  say "### playback: tier-1 player at $PLAY_MBIT Mbit/s (1 MiB chunks, 20 ms CPU each), storm from ${WARMUP} s to ${PLAY_SECONDS} s"
+  say "| scenario | chunks | misses | p50 late ms | p99 late ms | max late ms | storm wrote MiB | hog CPU s |"
+  say "|---|---|---|---|---|---|---|---|"
   systemctl stop adrg.service
   STORM=0 play quiet "no storm (baseline), no governor"
   STORM=1 play none "storm, no governor"
