@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "integrations/http_api/http_api.h"
+#include "tests/support/shell_child.h"
 #include "tests/support/temp_dir.h"
 
 namespace adrg {
@@ -27,65 +28,7 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-// `sh -c "exec command"` with stdout+stderr captured; killed at scope end.
-class Child {
- public:
-  explicit Child(const std::string& command) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) return;
-    // Built before fork(): a malloc in the child can wait forever on a lock another thread
-    // (the loop, ASan's allocator) held at the fork (seen once in CI: 20 s, no output).
-    const std::string script = "exec " + command;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(fds[1], 1);
-      ::dup2(fds[1], 2);
-      ::execl("/bin/sh", "sh", "-c", script.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    fd_ = fds[0];
-  }
-  ~Child() {
-    if (pid_ > 0 && !reaped_) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-
-  // Everything until EOF or the deadline; the exit code, or -1 on deadline.
-  int wait(Duration deadline) {
-    const TimePoint end = SteadyClock::now() + deadline;
-    for (;;) {
-      auto left = std::chrono::duration_cast<milliseconds>(end - SteadyClock::now()).count();
-      if (left <= 0) return -1;
-      pollfd pfd{fd_, POLLIN, 0};
-      if (::poll(&pfd, 1, static_cast<int>(left)) <= 0) continue;
-      char buffer[4096];
-      ssize_t n = ::read(fd_, buffer, sizeof(buffer));
-      if (n > 0) {
-        output_.append(buffer, static_cast<std::size_t>(n));
-        continue;
-      }
-      if (n == 0) break;
-    }
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    reaped_ = true;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-
-  const std::string& output() const { return output_; }
-
- private:
-  pid_t pid_ = -1;
-  int fd_ = -1;
-  bool reaped_ = false;
-  std::string output_;
-};
+using Child = testing::ShellChild;
 
 std::string status_body() {
   std::string containers;

@@ -31,6 +31,7 @@
 
 #include "integrations/http_api/http_api.h"
 #include "integrations/http_api/prometheus_text.h"
+#include "tests/support/shell_child.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
 
@@ -40,87 +41,10 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-// A child process (`sh -c "exec ..."`) with stdout+stderr on a pipe, killed at scope end.
-class Child {
- public:
-  explicit Child(const std::string& command) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) return;
-    // Built before fork(): a malloc in the child can wait forever on a lock another thread
-    // (the loop, ASan's allocator) held at the fork (seen once in CI: 20 s, no output).
-    const std::string script = "exec " + command;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(fds[1], 1);
-      ::dup2(fds[1], 2);
-      ::execl("/bin/sh", "sh", "-c", script.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    fd_ = fds[0];
-    ::fcntl(fd_, F_SETFL, O_NONBLOCK);
-  }
-  ~Child() {
-    if (pid_ > 0 && !exited_) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
+using Child = testing::ShellChild;
+using Command = testing::ShellResult;
 
-  // Reads output until `done(output)` holds, EOF, or the deadline.
-  bool read_until(const std::function<bool(const std::string&)>& done,
-                  Duration deadline = seconds(10)) {
-    const TimePoint end = SteadyClock::now() + deadline;
-    while (!done(output_)) {
-      auto left = std::chrono::duration_cast<milliseconds>(end - SteadyClock::now()).count();
-      if (left <= 0 || eof_) break;
-      pollfd pfd{fd_, POLLIN, 0};
-      if (::poll(&pfd, 1, static_cast<int>(left)) <= 0) continue;
-      char buffer[4096];
-      ssize_t n = ::read(fd_, buffer, sizeof(buffer));
-      if (n > 0) {
-        output_.append(buffer, static_cast<std::size_t>(n));
-      } else if (n == 0) {
-        eof_ = true;
-      }
-    }
-    return done(output_);
-  }
-
-  // Reads everything until EOF, then reaps; -1 on deadline (the child is killed).
-  int wait(Duration deadline = seconds(20)) {
-    read_until([](const std::string&) { return false; }, deadline);
-    if (!eof_) return -1;
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    exited_ = true;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-
-  void interrupt() { ::kill(pid_, SIGINT); }
-  const std::string& output() const { return output_; }
-
- private:
-  pid_t pid_ = -1;
-  int fd_ = -1;
-  bool eof_ = false;
-  bool exited_ = false;
-  std::string output_;
-};
-
-struct Command {
-  int code;
-  std::string output;
-};
-
-Command run_command(const std::string& command, Duration deadline = seconds(20)) {
-  Child child(command);
-  int code = child.wait(deadline);
-  return {code, child.output()};
-}
+Command run_command(const std::string& command) { return testing::run_shell(command); }
 
 struct HttpResult {
   int status = 0;
