@@ -181,7 +181,11 @@ bool PrivateDockerd::stop(std::string* why) {
   if (daemon <= 0 || !process_alive(daemon)) return true;
   ::kill(daemon, SIGTERM);
   // "[/]tmp/..." matches the processes but not the shell that runs pgrep with it.
-  std::string exec_pattern = "[" + dir_.substr(0, 1) + "]" + dir_.substr(1) + "/exec";
+  // Appended piece by piece: GCC 12 at -O2 reports a false -Wrestrict on the operator+ chain.
+  std::string exec_pattern;
+  if (!dir_.empty()) {
+    exec_pattern.append("[").append(dir_, 0, 1).append("]").append(dir_, 1).append("/exec");
+  }
   // dockerd stops its managed containerd (under our exec-root) before it exits.
   bool gone = wait_for(
       [&] {
