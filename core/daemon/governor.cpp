@@ -266,7 +266,8 @@ void Governor::arm_media_and_notifications() {
   // The download client's original limit is journaled beside the cgroup journal.
   std::filesystem::path journal(config_.general.journal_file);
   downloads_ = std::make_unique<downloads::DownloadService>(
-      reactor_, http_, config_, (journal.parent_path() / "download-throttle.json").string());
+      reactor_, http_, config_, (journal.parent_path() / "download-throttle.json").string(),
+      downloads::DownloadThrottle::Options{}, options_.dry_run);
   if (auto st = downloads_->start(); !st) {
     spdlog::error("download throttle journal unreadable: {}", st.error().describe());
   }
@@ -524,13 +525,24 @@ void Governor::evaluate(std::string_view why) {
     }
     actuator_->apply(result.desired, snapshot.units);
     sync_cgroup_event_watches(snapshot.units);
-    if (downloads_) downloads_->set_wanted(policy_.media().download_throttle_wanted());
+    if (downloads_) follow_download_wish(policy_.media().download_throttle_wanted());
     run_restarts(result.desired.restarts);
     if (jobs_) jobs_->on_snapshot(snapshot);  // admission of queued jobs, retention
     last_result_ = std::move(result);
     last_snapshot_ = std::move(snapshot);
   } while (evaluate_again_ && !stopping_);
   evaluating_ = false;
+}
+
+void Governor::follow_download_wish(bool wanted) {
+  if (downloads_->enabled() && wanted != download_cap_published_) {
+    download_cap_published_ = wanted;
+    const auto& throttle = config_.media_mode.download_throttle;
+    publish_action(wanted ? "download_cap" : "download_cap_release", throttle.provider,
+                   wanted ? fmt::format("{} MiB/s while media plays", throttle.limit_mb_per_sec)
+                          : "the client's own limit back");
+  }
+  downloads_->set_wanted(wanted);
 }
 
 void Governor::run_restarts(const std::vector<RestartRequest>& restarts) {

@@ -95,6 +95,8 @@ class Governor {
   Snapshot build_snapshot();
   void publish_decision(const Decision& decision);
   void publish_action(std::string_view action, std::string_view unit, std::string_view reason);
+  // Publishes a change of the media rule's download-cap wish on /events, then hands it on.
+  void follow_download_wish(bool wanted);
   void run_restarts(const std::vector<RestartRequest>& restarts);
   void sync_cgroup_event_watches(const std::vector<UnitSnapshot>& units);
   void on_cgroup_event(const CgroupEvent& event);
@@ -129,6 +131,7 @@ class Governor {
   std::unique_ptr<media::MediaService> media_;
   std::unique_ptr<downloads::DownloadService> downloads_;
   bool downloads_released_ = false;
+  bool download_cap_published_ = false;  // the wish last announced on /events
   bool notifications_flushed_ = false;
 
   Reactor::Id signals_ = 0;

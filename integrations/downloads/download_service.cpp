@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
+#include <system_error>
+
 #include "core/json_writer.h"
 
 namespace adrg::downloads {
@@ -11,17 +14,24 @@ DownloadService::DownloadService(Reactor& reactor, HttpClient& http, const Confi
     : DownloadService(reactor, http, config, std::move(state_path), DownloadThrottle::Options{}) {}
 
 DownloadService::DownloadService(Reactor& reactor, HttpClient& http, const Config& config,
-                                 std::string state_path, DownloadThrottle::Options options)
+                                 std::string state_path, DownloadThrottle::Options options,
+                                 bool dry_run)
     : reactor_(reactor),
       http_(http),
       config_(config.media_mode.download_throttle),
       state_path_(std::move(state_path)),
-      options_(options) {
+      options_(options),
+      dry_run_(dry_run) {
   // The client is built even when throttling is disabled: a cap left by a crashed run must still
   // be given back.
   auto client = make_download_client(http_, config_);
   if (!client) {
     setup_error_ = client.error().describe();
+    return;
+  }
+  if (dry_run_) {
+    // Built only to name it: a dry run never sends the client a request.
+    dry_run_client_ = config_.provider + " at " + (*client)->display_url();
     return;
   }
   throttle_ = std::make_unique<DownloadThrottle>(reactor_, std::move(*client), cap_bytes(),
@@ -35,6 +45,16 @@ std::uint64_t DownloadService::cap_bytes() const {
 }
 
 Status DownloadService::start() {
+  if (dry_run_) {
+    std::error_code ec;
+    if (std::filesystem::exists(state_path_, ec)) {
+      spdlog::warn(
+          "dry-run: {} holds a download cap left by an earlier run; a real run would give "
+          "the client its journaled limit back (nothing is changed now)",
+          state_path_);
+    }
+    return {};
+  }
   if (!throttle_) {
     if (config_.enabled) spdlog::error("download throttle: {}", setup_error_);
     return {};
@@ -47,7 +67,25 @@ Status DownloadService::start() {
 }
 
 void DownloadService::apply_wish() {
+  if (dry_run_) {
+    log_dry_run_wish();
+    return;
+  }
   if (throttle_) throttle_->set_wanted(wanted_ && config_.enabled);
+}
+
+void DownloadService::log_dry_run_wish() {
+  const bool engage = would_engage();
+  if (engage == dry_run_logged_engaged_) return;
+  dry_run_logged_engaged_ = engage;
+  if (engage) {
+    spdlog::info("dry-run: would cap {} to {} MiB/s (and journal its own limit first)",
+                 dry_run_client_.empty() ? config_.provider : dry_run_client_,
+                 config_.limit_mb_per_sec);
+  } else {
+    spdlog::info("dry-run: would give {} its own limit back",
+                 dry_run_client_.empty() ? config_.provider : dry_run_client_);
+  }
 }
 
 void DownloadService::set_wanted(bool wanted) {
@@ -61,6 +99,13 @@ void DownloadService::reconfigure(const Config& config) {
                               next.username != config_.username ||
                               next.password != config_.password;
   config_ = next;
+  if (dry_run_) {
+    if (auto client = make_download_client(http_, config_)) {
+      dry_run_client_ = config_.provider + " at " + (*client)->display_url();
+    }
+    apply_wish();
+    return;
+  }
   if (client_changed || !throttle_) {
     auto client = make_download_client(http_, config_);
     if (!client) {
@@ -87,6 +132,7 @@ void DownloadService::reconfigure(const Config& config) {
 
 void DownloadService::release_now(std::function<void(Status)> done) {
   wanted_ = false;
+  if (dry_run_) log_dry_run_wish();
   if (!throttle_) {
     reactor_.post([done = std::move(done)] { done(Status{}); });
     return;
@@ -100,7 +146,9 @@ std::string DownloadService::status_json() const {
       .field("enabled", config_.enabled)
       .field("provider", config_.provider)
       .field("limit_mb_per_sec", config_.limit_mb_per_sec);
-  if (throttle_) {
+  if (dry_run_) {
+    json.field("dry_run", true).field("would_be_engaged", would_engage());
+  } else if (throttle_) {
     json.key("throttle").raw(throttle_->status_json());
   } else {
     json.field("error", setup_error_);

@@ -9,7 +9,9 @@
 //   ... SIGTERM:                          downloads.release_now([](Status) { /* stop loop */ });
 //
 // set_wanted() is cheap and idempotent (call it every tick); only changes start work, which
-// runs asynchronously on the reactor. download_throttle.enabled false (or media_mode disabled,
+// runs asynchronously on the reactor. With dry_run (adrg --dry-run) the client is never called
+// and no journal is read back or written: each change of wish is logged as what would be done,
+// and /status shows it. download_throttle.enabled false (or media_mode disabled,
 // which makes the policy never want it) means never engaging; a cap already held is released.
 #pragma once
 
@@ -29,7 +31,7 @@ class DownloadService {
   DownloadService(Reactor& reactor, HttpClient& http, const Config& config,
                   std::string state_path = std::string(kDefaultStatePath));
   DownloadService(Reactor& reactor, HttpClient& http, const Config& config, std::string state_path,
-                  DownloadThrottle::Options options);
+                  DownloadThrottle::Options options, bool dry_run = false);
   ~DownloadService();  // releases nothing: call release_now() first on a clean shutdown
 
   // Loads the journal and restores a leftover cap. Errors only when the journal is unreadable;
@@ -42,6 +44,8 @@ class DownloadService {
 
   bool enabled() const { return config_.enabled; }
   bool engaged() const { return throttle_ && throttle_->engaged(); }
+  // Dry run: whether a real run would hold the cap now.
+  bool would_engage() const { return dry_run_ && wanted_ && config_.enabled && cap_bytes() > 0; }
   bool settled() const { return !throttle_ || throttle_->settled(); }
   // Null when the provider is unknown.
   const DownloadThrottle* throttle() const { return throttle_.get(); }
@@ -51,6 +55,7 @@ class DownloadService {
  private:
   std::uint64_t cap_bytes() const;
   void apply_wish();
+  void log_dry_run_wish();
 
   Reactor& reactor_;
   HttpClient& http_;
@@ -60,6 +65,9 @@ class DownloadService {
   std::unique_ptr<DownloadThrottle> throttle_;
   std::string setup_error_;
   bool wanted_ = false;
+  bool dry_run_ = false;
+  bool dry_run_logged_engaged_ = false;  // the last "would" logged, so only changes are logged
+  std::string dry_run_client_;           // provider @ masked URL, for the dry-run log
 };
 
 }  // namespace adrg::downloads
