@@ -1,8 +1,5 @@
 #include "config/bind_host.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <algorithm>
 #include <cctype>
 #include <optional>
@@ -10,6 +7,7 @@
 #include <system_error>
 
 #include "core/fs.h"
+#include "core/loopback.h"
 
 namespace adrg {
 
@@ -23,30 +21,6 @@ bool all_digits(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
     return std::isdigit(static_cast<unsigned char>(c)) != 0;
   });
-}
-
-// Interface names as the kernel allows them (IFNAMSIZ - 1, no '/' or blanks).
-bool is_zone(std::string_view zone) {
-  return !zone.empty() && zone.size() < 16 && std::all_of(zone.begin(), zone.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.';
-  });
-}
-
-std::optional<bool> ipv4_loopback(const std::string& text) {
-  in_addr address{};
-  if (inet_pton(AF_INET, text.c_str(), &address) != 1) return std::nullopt;
-  return (ntohl(address.s_addr) >> 24) == 127;
-}
-
-// inet_pton does not take a %zone (fe80::1%eth0); getaddrinfo does.
-std::optional<bool> ipv6_loopback(std::string_view text) {
-  auto percent = text.find('%');
-  if (percent != std::string_view::npos && !is_zone(text.substr(percent + 1))) return std::nullopt;
-  std::string bare(text.substr(0, percent));
-  in6_addr address{};
-  if (inet_pton(AF_INET6, bare.c_str(), &address) != 1) return std::nullopt;
-  return IN6_IS_ADDR_LOOPBACK(&address) ||
-         (IN6_IS_ADDR_V4MAPPED(&address) && address.s6_addr[12] == 127);
 }
 
 // RFC 1123 host name: dot-separated labels of 1-63 letters, digits and '-', not starting or

@@ -11,6 +11,8 @@
 #include <charconv>
 #include <climits>
 
+#include "core/loopback.h"
+
 namespace adrg {
 
 namespace {
@@ -34,8 +36,6 @@ std::string_view trim(std::string_view text) {
 bool is_host_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
 }
-
-bool loopback_v4(const in_addr& addr) { return (ntohl(addr.s_addr) >> 24) == 127; }
 
 // "Bearer <token>" with the token, nullopt for any other scheme.
 std::optional<std::string_view> bearer_token(std::optional<std::string_view> authorization) {
@@ -87,19 +87,6 @@ std::string host_without_port(std::string_view host_header) {
   if (!host.empty() && host.back() == '.') host.remove_suffix(1);
   if (host.empty() || host.size() > 253) return {};
   return lower(host);
-}
-
-bool is_loopback_name(std::string_view host) {
-  std::string name = lower(host);
-  if (name == "localhost" || (name.size() > 10 && name.ends_with(".localhost"))) return true;
-  in_addr v4{};
-  if (inet_pton(AF_INET, name.c_str(), &v4) == 1) return loopback_v4(v4);
-  in6_addr v6{};
-  if (inet_pton(AF_INET6, name.c_str(), &v6) == 1) {
-    if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
-    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
-  }
-  return false;
 }
 
 HostAllowList make_host_allow_list(const HttpServerConfig& config, std::string_view hostname,
@@ -157,7 +144,7 @@ bool host_is_allowed(std::optional<std::string_view> host, const HostAllowList& 
   if (!host) return true;
   std::string name = host_without_port(*host);
   if (name.empty()) return false;
-  return is_loopback_name(name) || allow.names.contains(name);
+  return is_loopback_host(name) || allow.names.contains(name);
 }
 
 std::optional<Refusal> check_request(const RequestFacts& facts, const HttpServerConfig& config,

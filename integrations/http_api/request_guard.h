@@ -67,9 +67,6 @@ std::vector<std::string> machine_addresses();
 // "Example.COM:8765" -> "example.com"; "[::1]:80" -> "::1"; a trailing dot is dropped. Empty when
 // the value is malformed (a bad port, an unclosed bracket, characters no host name has).
 std::string host_without_port(std::string_view host_header);
-// True for localhost, *.localhost (RFC 6761: browsers resolve them to loopback), 127.0.0.0/8,
-// ::1 and ::ffff:127.0.0.0/104. Takes a host without port (see host_without_port).
-bool is_loopback_name(std::string_view host);
 
 struct Refusal {
   unsigned status = 403;

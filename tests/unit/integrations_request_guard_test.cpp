@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/loopback.h"
 #include "integrations/http_api/request_guard.h"
 
 namespace adrg {
@@ -48,11 +49,11 @@ TEST(RequestGuard, HostWithoutPortNormalisesAndRejectsMalformedValues) {
 TEST(RequestGuard, LoopbackNames) {
   for (std::string_view host : {"localhost", "LOCALHOST", "app.localhost", "127.0.0.1",
                                 "127.255.0.9", "::1", "::ffff:127.0.0.1"}) {
-    EXPECT_TRUE(is_loopback_name(host)) << host;
+    EXPECT_TRUE(is_loopback_host(host)) << host;
   }
   for (std::string_view host : {"localhost.evil.com", "xlocalhost", "128.0.0.1", "::2", "10.0.0.1",
                                 "::ffff:10.0.0.1", ".localhost"}) {
-    EXPECT_FALSE(is_loopback_name(host)) << host;
+    EXPECT_FALSE(is_loopback_host(host)) << host;
   }
 }
 
