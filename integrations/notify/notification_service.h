@@ -32,7 +32,7 @@
 #include "enforcers/decision.h"
 #include "integrations/notify/coalescer.h"
 #include "integrations/notify/notification.h"
-#include "integrations/notify/redact_url.h"
+#include "integrations/redact.h"
 
 namespace adrg::notify {
 

@@ -6,7 +6,7 @@
 
 #include "integrations/notify/coalescer.h"
 #include "integrations/notify/notification.h"
-#include "integrations/notify/redact_url.h"
+#include "integrations/redact.h"
 
 namespace adrg::notify {
 namespace {
