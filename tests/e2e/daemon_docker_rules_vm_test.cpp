@@ -22,7 +22,7 @@ namespace {
 
 using namespace testing;
 
-const std::string kAdrg = ADRG_BINARY_DIR "/core/daemon/adrg";
+const std::string kAdrg = ADRG_DAEMON_BIN;
 const std::string kGuest = ADRG_SOURCE_DIR "/tests/e2e/vm/guest/";
 const std::string kUnit = ADRG_SOURCE_DIR "/integrations/systemd/adrg.service";
 const std::string kSoak = ADRG_SOURCE_DIR "/tools/kill9-soak.sh";

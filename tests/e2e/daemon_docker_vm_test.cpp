@@ -23,7 +23,7 @@ namespace {
 
 using namespace testing;
 
-const std::string kAdrg = ADRG_BINARY_DIR "/core/daemon/adrg";
+const std::string kAdrg = ADRG_DAEMON_BIN;
 const std::string kUnit = ADRG_SOURCE_DIR "/integrations/systemd/adrg.service";
 
 // Both under ctest's 600 s per test; a debootstrap from scratch took ~340-440 s on a loaded host.

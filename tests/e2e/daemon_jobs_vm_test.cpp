@@ -23,8 +23,8 @@ namespace {
 
 using namespace testing;
 
-const std::string kAdrg = ADRG_BINARY_DIR "/core/daemon/adrg";
-const std::string kAdrgctl = ADRG_BINARY_DIR "/tools/adrgctl";
+const std::string kAdrg = ADRG_DAEMON_BIN;
+const std::string kAdrgctl = ADRG_CTL_BIN;
 
 // Under ctest's 600 s per test: the guest run has its own, shorter deadline.
 constexpr int kVmTimeoutSeconds = 480;

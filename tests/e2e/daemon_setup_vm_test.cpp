@@ -18,8 +18,8 @@ namespace {
 
 using namespace testing;
 
-const std::string kAdrg = ADRG_BINARY_DIR "/core/daemon/adrg";
-const std::string kAdrgctl = ADRG_BINARY_DIR "/tools/adrgctl";
+const std::string kAdrg = ADRG_DAEMON_BIN;
+const std::string kAdrgctl = ADRG_CTL_BIN;
 const std::string kSrc = ADRG_SOURCE_DIR;
 
 constexpr std::chrono::seconds kRootfsBuildTimeout(570);

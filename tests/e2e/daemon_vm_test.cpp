@@ -22,7 +22,7 @@ namespace {
 
 using namespace testing;
 
-const std::string kAdrg = ADRG_BINARY_DIR "/core/daemon/adrg";
+const std::string kAdrg = ADRG_DAEMON_BIN;
 
 // Under ctest's 600 s default per test: the guest run has its own, shorter deadline.
 constexpr int kVmTimeoutSeconds = 540;

@@ -25,8 +25,8 @@ using testing::CommandResult;
 using testing::run_command;
 using testing::wait_until;
 
-const std::string kAdrg = ADRG_BINARY_DIR "/core/daemon/adrg";
-const std::string kAdrgctl = ADRG_BINARY_DIR "/tools/adrgctl";
+const std::string kAdrg = ADRG_DAEMON_BIN;
+const std::string kAdrgctl = ADRG_CTL_BIN;
 
 class AdrgctlJobs : public ::testing::Test {
  protected:

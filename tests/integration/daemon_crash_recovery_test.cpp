@@ -22,7 +22,7 @@ namespace {
 using testing::run_command;
 using testing::wait_until;
 
-const std::string kAdrg = ADRG_BINARY_DIR "/core/daemon/adrg";
+const std::string kAdrg = ADRG_DAEMON_BIN;
 
 using testing::cgroup_frozen;
 using testing::find_freezable_cgroup2;

@@ -24,8 +24,8 @@ using testing::run_command;
 using testing::wait_until;
 
 const std::string kSource = ADRG_SOURCE_DIR;
-const std::string kAdrg = ADRG_BINARY_DIR "/core/daemon/adrg";
-const std::string kAdrgctl = ADRG_BINARY_DIR "/tools/adrgctl";
+const std::string kAdrg = ADRG_DAEMON_BIN;
+const std::string kAdrgctl = ADRG_CTL_BIN;
 const std::string kBase = "local/debian:bookworm";
 const std::string kImage = "local/adrg:test";
 // The documented run line (README "Docker install"), minus -d/--name and the config volumes.

@@ -19,7 +19,7 @@ namespace {
 
 using testing::wait_until;
 
-const std::string kAdrg = ADRG_BINARY_DIR "/core/daemon/adrg";
+const std::string kAdrg = ADRG_DAEMON_BIN;
 
 class DaemonDocker : public ::testing::Test {
  protected:

@@ -23,7 +23,7 @@ namespace {
 using testing::run_command;
 using testing::wait_until;
 
-const std::string kAdrg = ADRG_BINARY_DIR "/core/daemon/adrg";
+const std::string kAdrg = ADRG_DAEMON_BIN;
 constexpr std::uint64_t kMiB = 1024 * 1024;
 
 class DryRunDownloads : public ::testing::Test {

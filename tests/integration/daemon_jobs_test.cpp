@@ -28,7 +28,7 @@ using testing::cgroup_frozen;
 using testing::run_command;
 using testing::wait_until;
 
-const std::string kAdrg = ADRG_BINARY_DIR "/core/daemon/adrg";
+const std::string kAdrg = ADRG_DAEMON_BIN;
 
 // The first match of "field":<number> in a JSON text (-1 when absent or null).
 long long json_number(const std::string& json, const std::string& field) {

@@ -29,7 +29,7 @@ namespace {
 using testing::run_command;
 using testing::wait_until;
 
-const std::string kAdrg = ADRG_BINARY_DIR "/core/daemon/adrg";
+const std::string kAdrg = ADRG_DAEMON_BIN;
 constexpr int kTrials = 50;
 
 using testing::cgroup_frozen;

@@ -19,7 +19,7 @@ namespace {
 using testing::run_command;
 using testing::wait_until;
 
-const std::string kAdrg = ADRG_BINARY_DIR "/core/daemon/adrg";
+const std::string kAdrg = ADRG_DAEMON_BIN;
 constexpr const char* kApiKey = "jf-key-123";
 
 constexpr const char* kPlaying = R"([

@@ -17,7 +17,7 @@ namespace {
 using testing::run_command;
 using testing::wait_until;
 
-const std::string kAdrg = ADRG_BINARY_DIR "/core/daemon/adrg";
+const std::string kAdrg = ADRG_DAEMON_BIN;
 
 TEST(AdrgCli, VersionAndHelp) {
   auto version = run_command(kAdrg + " --version");
@@ -216,7 +216,7 @@ TEST_P(AdrgDaemon, ConfigFileRewriteIsPickedUpWithoutSignal) {
 }
 
 TEST_P(AdrgDaemon, AdrgctlDrivesTheRunningDaemon) {
-  const std::string adrgctl = ADRG_BINARY_DIR "/tools/adrgctl";
+  const std::string adrgctl = ADRG_CTL_BIN;
   std::ofstream(config_path_, std::ios::app) << "protected_containers: [ctl-visible]\n";
   start();
   std::string target = " --url http://127.0.0.1:" + std::to_string(port_);

@@ -28,8 +28,8 @@ using testing::TempDir;
 using testing::wait_until;
 
 const std::string kSetup = ADRG_SOURCE_DIR "/setup.sh";
-const std::string kAdrg = ADRG_BINARY_DIR "/core/daemon/adrg";
-const std::string kAdrgctl = ADRG_BINARY_DIR "/tools/adrgctl";
+const std::string kAdrg = ADRG_DAEMON_BIN;
+const std::string kAdrgctl = ADRG_CTL_BIN;
 
 bool exists(const std::string& path) {
   struct stat st {};

@@ -21,7 +21,7 @@ namespace {
 using testing::run_command;
 using testing::wait_until;
 
-const std::string kAdrg = ADRG_BINARY_DIR "/core/daemon/adrg";
+const std::string kAdrg = ADRG_DAEMON_BIN;
 
 TEST(DaemonStatusLoad, WrkAgainstStatusWhileRulesFire) {
   if (run_command("command -v wrk").exit_code != 0) GTEST_SKIP() << "wrk is not installed";

@@ -963,7 +963,7 @@ TEST(HttpApiHelpers, JsonEscape) {
 class AdrgctlTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    binary_ = std::string(ADRG_BINARY_DIR) + "/tools/adrgctl";
+    binary_ = std::string(ADRG_CTL_BIN);
     if (::access(binary_.c_str(), X_OK) != 0) {
       GTEST_SKIP() << "adrgctl is not built (" << binary_
                    << "); build the adrgctl target to run these tests";

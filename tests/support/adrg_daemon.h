@@ -11,7 +11,7 @@
 
 namespace adrg::testing {
 
-inline const std::string kAdrgBinary = ADRG_BINARY_DIR "/core/daemon/adrg";
+inline const std::string kAdrgBinary = ADRG_DAEMON_BIN;
 
 struct TestDaemonConfig {
   int port = 0;

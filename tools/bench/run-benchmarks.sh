@@ -22,7 +22,9 @@
 # Environment: BENCH_BUILD (default build-bench), RUNS (20), UNITS_PAUSE (30),
 # UNITS_IDLE (50), IDLE_SECONDS (60), THRESHOLD (io avg10 %, 10), STORM_DIR (/var/tmp);
 # docker-vm: ROUNDS (10), PLAY_SECONDS (60), WARMUP (15), PLAY_MBIT (40), STORM_DEPTH (16),
-# BENCH_ONLY, E2E_MEM (guest MiB, 2048);
+# BENCH_ONLY, E2E_MEM (guest MiB, 2048), DISK_BPS and DISK_IOPS (the guest disk, default
+# 41943040 and 400: a Pi's SD card or USB disk; the host page cache would otherwise serve a
+# 1 MiB read in well under a millisecond whatever the storm does);
 # BENCH_KEEP=1 keeps adrg's config and log (in the VM: copied to the share's logs/) and
 # BENCH_LOG_LEVEL=debug makes that log name every evaluation's cause.
 set -euo pipefail
@@ -69,7 +71,15 @@ if [ "$what" = vm ] || [ "$what" = docker-vm ]; then
     if [ -n "${!var:-}" ]; then echo "$var=${!var}" >>"$work/bench.env"; fi
   done
   status=0
-  E2E_WORK="$work" E2E_TIMEOUT="${VM_TIMEOUT:-2400}" E2E_MEM="${E2E_MEM:-2048}" \
+  disk_bps=""
+  disk_iops=""
+  if [ "$what" = docker-vm ]; then
+    disk_bps="${DISK_BPS:-41943040}"
+    disk_iops="${DISK_IOPS:-400}"
+    echo "# guest disk throttled to $disk_bps bytes/s, $disk_iops requests/s"
+  fi
+  E2E_DISK_BPS="$disk_bps" E2E_DISK_IOPS="$disk_iops" \
+    E2E_WORK="$work" E2E_TIMEOUT="${VM_TIMEOUT:-2400}" E2E_MEM="${E2E_MEM:-2048}" \
     ADRG_BIN="$build/core/daemon/adrg" "$repo/tests/e2e/vm/run-vm.sh" "${run_args[@]}" || status=$?
   cat "$work/result.txt" 2>/dev/null || true
   [ "$status" -eq 0 ] || { echo "run-benchmarks: VM run failed ($status); see $work" >&2; exit 1; }

@@ -19,6 +19,9 @@
 #                the guest writes result.txt and guest.log there
 #   E2E_TIMEOUT  seconds before QEMU is killed (default 600)
 #   E2E_MEM      guest RAM in MiB (default 1024; the Docker suite asks for more)
+#   E2E_DISK_BPS, E2E_DISK_IOPS  throttle the guest's disk (QEMU's block throttling) to bytes/s
+#                and requests/s, like a Pi's SD card or USB disk (the benchmarks; default: none,
+#                so the disk runs at the host page cache's speed)
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
@@ -89,6 +92,9 @@ else
   cp --sparse=always "$cache/disk.img" "$work/disk.img"
   drive="file=$work/disk.img,if=virtio,format=raw"
 fi
+
+if [ -n "${E2E_DISK_BPS:-}" ]; then drive="$drive,throttling.bps-total=$E2E_DISK_BPS"; fi
+if [ -n "${E2E_DISK_IOPS:-}" ]; then drive="$drive,throttling.iops-total=$E2E_DISK_IOPS"; fi
 
 echo "run-vm: booting (share $work, timeout ${timeout_s}s)" >&2
 set +e
