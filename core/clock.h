@@ -36,17 +36,13 @@ class FakeClock final : public Clock {
     return 1.7e9 + std::chrono::duration<double>(now_.time_since_epoch()).count();
   }
   void advance(Duration d) { now_ += d; }
-  void advance_seconds(double s) {
-    now_ += std::chrono::duration_cast<Duration>(Seconds(s));
-  }
+  void advance_seconds(double s) { now_ += std::chrono::duration_cast<Duration>(Seconds(s)); }
 
  private:
   TimePoint now_;
 };
 
-inline Duration from_seconds(double s) {
-  return std::chrono::duration_cast<Duration>(Seconds(s));
-}
+inline Duration from_seconds(double s) { return std::chrono::duration_cast<Duration>(Seconds(s)); }
 inline double to_seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
 
 }  // namespace adrg

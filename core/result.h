@@ -18,15 +18,13 @@ struct Error {
   static Error from_errno(std::string what, int err = errno) {
     return Error{std::error_code(err, std::system_category()), std::move(what)};
   }
-  std::string describe() const {
-    return code ? message + ": " + code.message() : message;
-  }
+  std::string describe() const { return code ? message + ": " + code.message() : message; }
 };
 
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : data_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : data_(std::move(value)) {}      // NOLINT: implicit by design
   Result(Error error) : data_(std::move(error)) {}  // NOLINT
 
   bool ok() const { return data_.index() == 0; }

@@ -23,11 +23,11 @@ struct IoLimit {
 struct Claim {
   std::string unit_id;
   ClaimKind kind = ClaimKind::kPause;
-  std::string by;  // rule name: "thermal", "memory", "io", "media", "manual"
-  double cpu_max_percent = 0;        // kCpuMax: percent of the whole machine (all CPUs)
-  IoLimit io;                        // kIoMax
-  std::uint64_t memory_high = 0;     // kMemoryHigh: bytes
-  std::string reason;                // human sentence with the values that fired it
+  std::string by;                 // rule name: "thermal", "memory", "io", "media", "manual"
+  double cpu_max_percent = 0;     // kCpuMax: percent of the whole machine (all CPUs)
+  IoLimit io;                     // kIoMax
+  std::uint64_t memory_high = 0;  // kMemoryHigh: bytes
+  std::string reason;             // human sentence with the values that fired it
 };
 
 struct DesiredUnit {

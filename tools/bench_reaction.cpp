@@ -15,10 +15,10 @@
 // on /events; the baseline: its avg10 read over the threshold), which the table says.
 //
 // Each run: io "some avg10" must be calm first (< min(1, THRESHOLD/4), waited for at most 60 s);
-// a fresh adrg (io_pressure.trigger: its default, 75 ms in 500 ms; threshold THRESHOLD) governs one tier-3
-// unit; the storm starts at t0 (fio randrw O_DIRECT 4 jobs in STORM_DIR, or the STORM command,
-// killed with its process group). The baseline is ADRG's loop: read io some avg10 every 5 s
-// (random phase against the storm) and write io.max on its own tier-3 unit when avg10 >
+// a fresh adrg (io_pressure.trigger: its default, 75 ms in 500 ms; threshold THRESHOLD) governs one
+// tier-3 unit; the storm starts at t0 (fio randrw O_DIRECT 4 jobs in STORM_DIR, or the STORM
+// command, killed with its process group). The baseline is ADRG's loop: read io some avg10 every 5
+// s (random phase against the storm) and write io.max on its own tier-3 unit when avg10 >
 // THRESHOLD. The trace of adrg's path, per run:
 //   onset     first 10 ms sample at which io "some" total grew >= 5 ms since t0 (the stall began)
 //   edge      this tool's own PSI trigger with adrg's spec turns POLLPRI (the kernel's edge)

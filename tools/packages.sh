@@ -11,7 +11,8 @@ runtime_packages=(liburing2 libyaml-cpp0.7 libsimdjson14 libcurl4 libspdlog1.10 
   libsystemd0 libmicrohttpd12 ca-certificates)
 # Real peers the tests run against (shared/ENVIRONMENT.md): no mocks where these run.
 test_packages=(curl procps iproute2 docker.io busybox-static qbittorrent-nox transmission-daemon
-  prometheus stress-ng fio wrk python3 qemu-system-x86 cpio kmod debootstrap e2fsprogs file ccache chromium)
+  prometheus stress-ng fio wrk python3 qemu-system-x86 cpio kmod debootstrap e2fsprogs file ccache chromium
+  clang-format)
 
 # install_missing PKG...: apt-get installs the packages not installed yet (nothing when all are).
 # Uses $SUDO when set (dev.sh runs as a normal user too).
