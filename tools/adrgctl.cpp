@@ -91,6 +91,20 @@ std::string joined(simdjson::simdjson_result<simdjson::dom::element> result,
   return out.empty() ? "-" : out;
 }
 
+// The files whose limit is the user's own, kept against a looser tier value ("memory.max,cpu.max").
+std::string user_limits_kept(simdjson::simdjson_result<simdjson::dom::element> limits) {
+  simdjson::dom::object files;
+  if (limits.get(files) != simdjson::SUCCESS) return "-";
+  std::string out;
+  for (auto [file, limit] : files) {
+    std::string_view from;
+    if (limit["from"].get(from) != simdjson::SUCCESS || from != "user") continue;
+    if (!out.empty()) out += ",";
+    out += file;
+  }
+  return out.empty() ? "-" : out;
+}
+
 // PSI of one resource, tolerant of {"some_avg10":x} and {"some":{"avg10":x}}.
 std::string psi_text(simdjson::dom::element resource) {
   std::string out;
@@ -169,10 +183,10 @@ int render_status(const std::string& body) {
   if (status["containers"].get(containers) == simdjson::SUCCESS) {
     for (auto [name, info] : containers) {
       std::optional<double> tier = number(info["tier"]);
-      rows.push_back(
-          {tier ? static_cast<long long>(*tier) : 99,
-           {std::string(name), tier ? format_number(*tier) : "-", joined(info["paused_by"]),
-            joined(info["cpu_max_by"]), joined(info["io_max_by"])}});
+      rows.push_back({tier ? static_cast<long long>(*tier) : 99,
+                      {std::string(name), tier ? format_number(*tier) : "-",
+                       joined(info["paused_by"]), joined(info["cpu_max_by"]),
+                       joined(info["io_max_by"]), user_limits_kept(info["limits"])}});
     }
   }
   std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
@@ -184,7 +198,7 @@ int render_status(const std::string& body) {
     return 0;
   }
   std::vector<std::vector<std::string>> table = {
-      {"NAME", "TIER", "PAUSED_BY", "CPU_MAX_BY", "IO_MAX_BY"}};
+      {"NAME", "TIER", "PAUSED_BY", "CPU_MAX_BY", "IO_MAX_BY", "USER_LIMITS_KEPT"}};
   for (Row& row : rows) table.push_back(std::move(row.cells));
   print_table(table);
   return 0;

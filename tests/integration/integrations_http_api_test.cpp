@@ -94,7 +94,11 @@ constexpr const char* kStatusJson = R"({"version":"0.1.0","uptime_seconds":93784
                                     R"("tdarr-node":{"tier":3,"paused_by":["media","thermal"],)"
                                     R"("cpu_max_by":[],"io_max_by":["io"]},)"
                                     R"("sonarr":{"tier":2,"paused_by":[],"cpu_max_by":["media"],)"
-                                    R"("io_max_by":["media"]}},)"
+                                    R"("io_max_by":["media"],"limits":{"memory.max":{)"
+                                    R"("user":"67108864","adrg":"3221225472",)"
+                                    R"("effective":"67108864","from":"user"},"cpu.max":{)"
+                                    R"("user":"max 100000","adrg":"50000 100000",)"
+                                    R"("effective":"50000 100000","from":"adrg"}}}},)"
                                     R"("psi":{"cpu":{"some_avg10":1.5},)"
                                     R"("memory":{"some_avg10":0.2,"full_avg10":0.0},)"
                                     R"("io":{"some_avg10":62.1}},)"
@@ -985,9 +989,11 @@ TEST_F(AdrgctlTest, StatusTableShowsHeaderAndEveryContainer) {
   for (const char* expected :
        {"version", "0.1.0", "uptime", "1d 2h 3m", "io_uring", "jellyfin", "stage 1", "76.5",
         "tdarr-node", "sonarr", "NAME", "TIER", "PAUSED_BY", "CPU_MAX_BY", "IO_MAX_BY",
-        "media,thermal", "postgres"}) {
+        "USER_LIMITS_KEPT", "memory.max", "media,thermal", "postgres"}) {
     EXPECT_TRUE(contains(table.output, expected)) << expected << "\n" << table.output;
   }
+  // Only the limit that is the user's own is named; cpu.max is adrg's there.
+  EXPECT_FALSE(contains(table.output, "cpu.max")) << table.output;
   Command json = adrgctl("--socket " + shell_quote(f_->config_.unix_socket) + " status --json");
   ASSERT_EQ(json.code, 0) << json.output;
   EXPECT_TRUE(contains(json.output, kStatusJson));
