@@ -461,16 +461,27 @@ void Actuator::apply(const DesiredState& desired, const std::vector<UnitSnapshot
     slot->want = want;
     set_targets(*slot, want, snap);
   }
-  // Docker pauses last: a unit's relief throttle is on its way (the executor runs work in
-  // submission order) before the pause is asked for.
+  // The executor runs work in submission order, so the order is the latency: what stops CPU
+  // use (cpu.max, relief included, and cgroup.freeze) for every unit first, then io.max, then
+  // the rest, and Docker pauses last, once each unit's relief throttle is on its way.
+  auto rank = [](const FileKey& fk) {
+    if (fk.first == "cpu.max" || fk.first == kFreezeFile) return 0;
+    if (fk.first == kIoMaxFile) return 1;
+    return fk.first == kPauserKey ? 3 : 2;
+  };
   std::vector<std::pair<UnitKey, FileKey>> todo;
-  std::vector<std::pair<UnitKey, FileKey>> pauses;
   for (auto& [uk, state] : units_) {
-    for (auto& [fk, key] : state->keys)
-      (fk.first == kPauserKey ? pauses : todo).emplace_back(uk, fk);
+    for (auto& [fk, key] : state->keys) todo.emplace_back(uk, fk);
   }
-  todo.insert(todo.end(), pauses.begin(), pauses.end());
-  for (const auto& [uk, fk] : todo) kick(uk, fk);
+  std::stable_sort(todo.begin(), todo.end(),
+                   [&](const auto& a, const auto& b) { return rank(a.second) < rank(b.second); });
+  // The file operations go as one group, before the Docker pauses (which are not gathered).
+  gathering_ = true;
+  for (const auto& [uk, fk] : todo) {
+    if (fk.first == kPauserKey && gathering_) flush_file_ops();
+    kick(uk, fk);
+  }
+  if (gathering_) flush_file_ops();
   prune();
   refresh_applied();
 }
@@ -530,139 +541,221 @@ void Actuator::start_file_op(UnitState& state, const FileKey& file_key, KeyState
   UnitKey uk{state.unit_id, state.cgroup_dir};
   std::uint64_t epoch = state.epoch;
   std::weak_ptr<bool> alive = alive_;
-  run_blocking([this, jk, kind, text, pause] { return do_file_op(jk, kind, text, pause); },
-               [this, alive, uk, file_key, epoch, kind, text](OpResult r) {
-                 if (alive.expired()) return;
-                 complete(uk, file_key, epoch, kind, text, r);
-               });
+  submit_file_op(
+      FileOp{jk, kind, text, pause, [this, alive, uk, file_key, epoch, kind, text](OpResult r) {
+               if (alive.expired()) return;
+               complete(uk, file_key, epoch, kind, text, r);
+             }});
+}
+
+void Actuator::submit_file_op(FileOp op) {
+  if (gathering_) {
+    gathered_.push_back(std::move(op));
+    return;
+  }
+  run_blocking([this, jk = op.key, kind = op.kind, text = op.text,
+                pause = op.pause] { return do_file_op(jk, kind, text, pause); },
+               std::move(op.done));
+}
+
+void Actuator::flush_file_ops() {
+  gathering_ = false;
+  std::vector<FileOp> ops = std::move(gathered_);
+  gathered_.clear();
+  if (ops.size() <= 1) {
+    for (FileOp& op : ops) submit_file_op(std::move(op));
+    return;
+  }
+  auto ops_shared = std::make_shared<std::vector<FileOp>>(std::move(ops));
+  auto results = std::make_shared<std::vector<OpResult>>();
+  auto work = [this, ops_shared, results] { *results = do_file_ops(*ops_shared); };
+  auto done = [ops_shared, results] {
+    for (std::size_t i = 0; i < ops_shared->size(); ++i) (*ops_shared)[i].done((*results)[i]);
+  };
+  if (executor_ == nullptr) {
+    work();
+    done();
+    return;
+  }
+  executor_->submit(std::move(work), std::move(done));
 }
 
 // Runs on the executor's worker (or inline): the only place that touches cgroup files.
 Actuator::OpResult Actuator::do_file_op(const JournalKey& jk, OpKind kind, const std::string& text,
                                         const std::optional<JournalPause>& pause) {
   std::lock_guard lock(*journal_mutex_);
+  if (kind != OpKind::kOverride) return undo_file_op(jk, kind, pause, /*save=*/true);
+  PreparedWrite prepared = prepare_override(jk, text, pause);
+  if (prepared.done) return *prepared.done;
+  // Write-ahead: the original (and the value about to be written) is on disk before the file
+  // changes.
+  if (auto st = journal_->save(); !st) return roll_back(prepared, st.error());
+  return write_prepared(prepared);
+}
+
+// Many operations, one journal save before any file is written (group commit): a media_start
+// over 30 containers costs one save, not 60, before the relief is in every scope.
+std::vector<Actuator::OpResult> Actuator::do_file_ops(const std::vector<FileOp>& ops) {
+  std::lock_guard lock(*journal_mutex_);
+  std::vector<OpResult> results(ops.size());
+  std::vector<std::optional<PreparedWrite>> prepared(ops.size());
+  bool undone = false;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    const FileOp& op = ops[i];
+    if (op.kind != OpKind::kOverride) {
+      // A restore writes before it erases, so its save may come later: a stale entry only means
+      // one more harmless restore after a crash.
+      results[i] = undo_file_op(op.key, op.kind, op.pause, /*save=*/false);
+      undone = true;
+      continue;
+    }
+    PreparedWrite p = prepare_override(op.key, op.text, op.pause);
+    if (p.done) {
+      results[i] = *p.done;
+    } else {
+      prepared[i] = std::move(p);
+    }
+  }
+  const bool writes =
+      std::any_of(prepared.begin(), prepared.end(), [](const auto& p) { return p.has_value(); });
+  if (writes || undone) {
+    Status saved = journal_->save();
+    if (!saved && !writes) spdlog::warn("{}", saved.error().describe());
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      if (!prepared[i]) continue;
+      results[i] = saved ? write_prepared(*prepared[i]) : roll_back(*prepared[i], saved.error());
+    }
+  }
+  return results;
+}
+
+// Everything of an override up to the journal save: reads the file, keeps the user's stricter
+// limit, journals the original. `done` is set when nothing is left to write.
+Actuator::PreparedWrite Actuator::prepare_override(const JournalKey& jk, const std::string& text,
+                                                   const std::optional<JournalPause>& pause) {
+  PreparedWrite p;
+  p.key = jk;
+  p.path = join_path(jk.cgroup_dir, jk.file);
   const bool dry = options_.dry_run;
-  const std::string path = join_path(jk.cgroup_dir, jk.file);
   const bool io_max = jk.file == kIoMaxFile;
-  switch (kind) {
-    case OpKind::kOverride: {
-      const JournalOverride* entry = journal_->find(jk);
-      auto current = read_text_file(path);
-      if (!current && (entry == nullptr || dry)) {
-        if (is_enoent(current.error())) {
-          return {dir_exists(jk.cgroup_dir) ? Outcome::kMissingFile : Outcome::kCgroupGone,
-                  current.error().describe()};
+  const JournalOverride* entry = journal_->find(jk);
+  auto current = read_text_file(p.path);
+  if (!current && (entry == nullptr || dry)) {
+    if (is_enoent(current.error())) {
+      p.done = OpResult{dir_exists(jk.cgroup_dir) ? Outcome::kMissingFile : Outcome::kCgroupGone,
+                        current.error().describe()};
+    } else {
+      p.done = OpResult{Outcome::kFailed, current.error().describe()};
+    }
+    return p;
+  }
+  p.was = "?";
+  if (current) p.was = io_max ? io_max_device_line(*current, jk.device) : trim(*current);
+  if (io_max && current && p.was.empty()) p.was = "no limit";
+  // Never loosen the user's own limit: compare with the original (journaled before adrg's
+  // first write; without an entry the file still holds the user's value).
+  p.value = text;  // what goes into the file
+  if (is_user_limit_file(jk.file)) {
+    const std::string user = entry != nullptr ? entry->original
+                             : io_max         ? io_max_device_line(*current, jk.device)
+                                              : *current;
+    MergedLimit merged = stricter_limit(jk.file, user, text);
+    p.limit = AppliedLimit{user_limit_text(jk.file, user), text, merged.text, merged.source};
+    if (merged.source == LimitSource::kUser) {
+      p.done = leave_to_user(jk, current, *p.limit);
+      return p;
+    }
+    p.value = std::move(merged.text);
+  }
+  p.added = entry == nullptr;
+  if (p.added) {
+    // The original, byte-exact, before anything of adrg's reaches the file.
+    std::string original = io_max ? io_max_device_line(*current, jk.device) : *current;
+    journal_->put(JournalOverride{jk, std::move(original), p.value});
+    if (io_max) {
+      // All devices' originals come from this one read, taken before any io.max write of
+      // this unit: the devices are always capped together, and this way no device's
+      // original can be read after another device's line was already changed.
+      // (A device whose user line turns out stricter drops its entry in its own operation.)
+      for (const auto& dev : io_devices_) {
+        JournalKey other = jk;
+        other.device = dev;
+        if (journal_->find(other) == nullptr) {
+          journal_->put(JournalOverride{other, io_max_device_line(*current, dev), ""});
+          p.also_added.push_back(other);
         }
-        return {Outcome::kFailed, current.error().describe()};
       }
-      std::string was = "?";
-      if (current) was = io_max ? io_max_device_line(*current, jk.device) : trim(*current);
-      if (io_max && current && was.empty()) was = "no limit";
-      // Never loosen the user's own limit: compare with the original (journaled before adrg's
-      // first write; without an entry the file still holds the user's value).
-      std::string value = text;  // what goes into the file
-      std::optional<AppliedLimit> limit;
-      if (is_user_limit_file(jk.file)) {
-        const std::string user = entry != nullptr ? entry->original
-                                 : io_max         ? io_max_device_line(*current, jk.device)
-                                                  : *current;
-        MergedLimit merged = stricter_limit(jk.file, user, text);
-        limit = AppliedLimit{user_limit_text(jk.file, user), text, merged.text, merged.source};
-        if (merged.source == LimitSource::kUser) return leave_to_user(jk, current, *limit);
-        value = std::move(merged.text);
-      }
-      OpResult ok{Outcome::kOk, "", limit, true};
-      bool added = entry == nullptr;
-      std::optional<JournalOverride> previous;
-      if (added) {
-        // The original, byte-exact, before anything of adrg's reaches the file.
-        std::string original = io_max ? io_max_device_line(*current, jk.device) : *current;
-        journal_->put(JournalOverride{jk, std::move(original), value});
-        if (io_max) {
-          // All devices' originals come from this one read, taken before any io.max write of
-          // this unit: the devices are always capped together, and this way no device's
-          // original can be read after another device's line was already changed.
-          // (A device whose user line turns out stricter drops its entry in its own operation.)
-          for (const auto& dev : io_devices_) {
-            JournalKey other = jk;
-            other.device = dev;
-            if (journal_->find(other) == nullptr) {
-              journal_->put(JournalOverride{other, io_max_device_line(*current, dev), ""});
-            }
-          }
-        }
+    }
+  } else {
+    p.previous = *entry;
+    JournalOverride updated = *entry;
+    updated.written = p.value;
+    journal_->put(std::move(updated));
+  }
+  if (pause) {
+    auto it = journal_->data().pauses.find({pause->unit_id, pause->cgroup_dir});
+    p.pause_added = it == journal_->data().pauses.end() || it->second != *pause;
+    journal_->put_pause(*pause);
+    p.pause = pause;
+  }
+  if (dry) {
+    spdlog::info("dry-run: would write {} to {} (was {}){}", p.value, p.path, p.was,
+                 limit_note(p.limit));
+    p.done = OpResult{Outcome::kOk, "", p.limit, true};
+  }
+  return p;
+}
+
+// No journal, no override: what prepare_override() put is taken back.
+Actuator::OpResult Actuator::roll_back(const PreparedWrite& p, const Error& why) {
+  if (p.added) {
+    journal_->erase(p.key);
+    for (const auto& other : p.also_added) journal_->erase(other);
+  } else if (p.previous) {
+    journal_->put(*p.previous);
+  }
+  if (p.pause_added) journal_->erase_pause(p.pause->unit_id, p.pause->cgroup_dir);
+  return {Outcome::kFailed, "journal not saved, " + p.path + " left alone: " + why.describe()};
+}
+
+Actuator::OpResult Actuator::write_prepared(const PreparedWrite& p) {
+  if (auto st = write_kernel_file(p.path, p.value); !st) {
+    if (is_enoent(st.error()) && !dir_exists(p.key.cgroup_dir)) {
+      return {Outcome::kCgroupGone, st.error().describe()};
+    }
+    return {Outcome::kFailed, st.error().describe()};
+  }
+  spdlog::info("wrote {} to {} (was {}){}", p.value, p.path, p.was, limit_note(p.limit));
+  return {Outcome::kOk, "", p.limit, true};
+}
+
+Actuator::OpResult Actuator::undo_file_op(const JournalKey& jk, OpKind kind,
+                                          const std::optional<JournalPause>& pause, bool save) {
+  if (kind == OpKind::kRestore) {
+    const std::string path = join_path(jk.cgroup_dir, jk.file);
+    if (const JournalOverride* entry = journal_->find(jk); entry != nullptr) {
+      std::string restore = restore_text(*entry);
+      if (options_.dry_run) {
+        spdlog::info("dry-run: would write {} to {} (was {})", restore, path, entry->written);
       } else {
-        previous = *entry;
-        JournalOverride updated = *entry;
-        updated.written = value;
-        journal_->put(std::move(updated));
-      }
-      bool pause_added = false;
-      if (pause) {
-        auto it = journal_->data().pauses.find({pause->unit_id, pause->cgroup_dir});
-        pause_added = it == journal_->data().pauses.end() || it->second != *pause;
-        journal_->put_pause(*pause);
-      }
-      if (dry) {
-        spdlog::info("dry-run: would write {} to {} (was {}){}", value, path, was,
-                     limit_note(limit));
-        return ok;
-      }
-      // Write-ahead: the original (and the value about to be written) is on disk before the
-      // file changes.
-      if (auto st = journal_->save(); !st) {
-        // No journal, no override.
-        if (added) {
-          journal_->erase(jk);
+        Status st;
+        if (!restore.empty()) st = write_kernel_file(path, restore);
+        if (!st && !is_enoent(st.error())) return {Outcome::kFailed, st.error().describe()};
+        if (st) {
+          spdlog::info("restored {} to \"{}\" (adrg had written {})", path, restore,
+                       entry->written);
         } else {
-          journal_->put(*previous);
-        }
-        if (pause_added) journal_->erase_pause(pause->unit_id, pause->cgroup_dir);
-        return {Outcome::kFailed,
-                "journal not saved, " + path + " left alone: " + st.error().describe()};
-      }
-      if (auto st = write_kernel_file(path, value); !st) {
-        if (is_enoent(st.error()) && !dir_exists(jk.cgroup_dir)) {
-          return {Outcome::kCgroupGone, st.error().describe()};
-        }
-        return {Outcome::kFailed, st.error().describe()};
-      }
-      spdlog::info("wrote {} to {} (was {}){}", value, path, was, limit_note(limit));
-      return ok;
-    }
-    case OpKind::kRestore: {
-      const JournalOverride* entry = journal_->find(jk);
-      if (entry != nullptr) {
-        std::string restore = restore_text(*entry);
-        if (dry) {
-          spdlog::info("dry-run: would write {} to {} (was {})", restore, path, entry->written);
-        } else {
-          Status st;
-          if (!restore.empty()) st = write_kernel_file(path, restore);
-          if (!st && !is_enoent(st.error())) return {Outcome::kFailed, st.error().describe()};
-          if (st) {
-            spdlog::info("restored {} to \"{}\" (adrg had written {})", path, restore,
-                         entry->written);
-          } else {
-            spdlog::info("{} is gone; nothing to restore", path);
-          }
+          spdlog::info("{} is gone; nothing to restore", path);
         }
       }
-      journal_->erase(jk);
-      if (pause) journal_->erase_pause(jk.unit_id, jk.cgroup_dir);
-      if (auto st = journal_->save(); !st) {
-        // The file holds its original already; a stale entry only means one more harmless
-        // restore after a crash.
-        spdlog::warn("{}", st.error().describe());
-      }
-      return {};
     }
-    case OpKind::kForget: {
-      journal_->erase(jk);
-      if (pause) journal_->erase_pause(jk.unit_id, jk.cgroup_dir);
-      if (auto st = journal_->save(); !st) spdlog::warn("{}", st.error().describe());
-      return {};
-    }
+  }
+  journal_->erase(jk);
+  if (pause) journal_->erase_pause(jk.unit_id, jk.cgroup_dir);
+  if (save) {
+    // The file holds its original already; a stale entry only means one more harmless
+    // restore after a crash.
+    if (auto st = journal_->save(); !st) spdlog::warn("{}", st.error().describe());
   }
   return {};
 }
@@ -773,8 +866,14 @@ void Actuator::start_pauser_op(UnitState& state, const FileKey& file_key, KeySta
           finish({});
           return;
         }
-        // Not paused: drop the record, so no later start unpauses what someone else pauses.
         OpResult failed{Outcome::kFailed, st.error().describe()};
+        if (pauser_->outcome_unknown(st.error())) {
+          // Docker may still pause it: the record stays, so it is unpaused when not wanted.
+          failed.maybe_applied = true;
+          finish(failed);
+          return;
+        }
+        // Not paused: drop the record, so no later start unpauses what someone else pauses.
         run_blocking(journal_op(false), [finish, failed](OpResult) { finish(failed); });
       });
     });
@@ -848,6 +947,11 @@ void Actuator::complete(const UnitKey& unit_key, const FileKey& file_key, std::u
       }
       key.last_error = result.message;
       if (kind == OpKind::kOverride) key.journaled = key.journaled || file_key.first != kPauserKey;
+      if (kind == OpKind::kOverride && result.maybe_applied && !stale) {
+        key.written = text;
+        key.written_unknown = true;
+        key.journaled = true;
+      }
       break;
   }
   if (file_key.first == kPauserKey) {
@@ -972,22 +1076,35 @@ void Actuator::refresh_applied() {
   applied_ = std::move(next);
 }
 
+void Actuator::on_unit_files_rewritten(const std::string& unit_id) {
+  forget_written(unit_id, "", /*keep_pause=*/true);
+}
+
 void Actuator::on_unit_restarted(const std::string& unit_id, const std::string& new_cgroup_path) {
+  forget_written(unit_id, new_cgroup_path, /*keep_pause=*/false);
+}
+
+void Actuator::forget_written(const std::string& unit_id, const std::string& new_cgroup_path,
+                              bool keep_pause) {
   const std::string dir = new_cgroup_path.empty() ? std::string() : resolve_dir(new_cgroup_path);
   for (auto& [uk, state] : units_) {
     if (uk.first != unit_id) continue;
     ++state->epoch;
-    // Whatever adrg wrote died with the old cgroup. For the same path the journaled originals
-    // stay (Docker recreated the cgroup from the same container config); an old path's entries
-    // are forgotten by the next kick, with no write (the directory no longer exists).
+    // Whatever adrg wrote died with the old cgroup (or `docker update` wrote the user's new
+    // values over it). For the same path the journaled originals stay (Docker recreated the
+    // cgroup from the same container config); an old path's entries are forgotten by the next
+    // kick, with no write (the directory no longer exists). A Docker pause survives an update:
+    // it stays adrg's, to be undone when no longer wanted.
     for (auto& [fk, key] : state->keys) {
+      if (keep_pause && fk.first == kPauserKey) continue;
       key.written.reset();
       key.written_unknown = false;
       key.unsupported = false;
       key.last_error.clear();
     }
-    spdlog::info("unit {} restarted{}: overrides are re-applied on the next tick", unit_id,
-                 dir.empty() ? "" : " (cgroup " + dir + ")");
+    spdlog::info(
+        "unit {} {}: overrides are re-applied on the next tick", unit_id,
+        keep_pause ? "updated" : "restarted" + (dir.empty() ? "" : " (cgroup " + dir + ")"));
   }
   refresh_applied();
 }

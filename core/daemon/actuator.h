@@ -66,6 +66,9 @@ class UnitPauser {
   virtual ~UnitPauser() = default;
   virtual void pause(const UnitSnapshot& unit, std::function<void(Status)> done) = 0;
   virtual void unpause(const UnitSnapshot& unit, std::function<void(Status)> done) = 0;
+  // True when a failed call may still take effect (it timed out after reaching the runtime): a
+  // pause that may land later stays journaled, so it is undone once no longer wanted.
+  virtual bool outcome_unknown(const Error& /*error*/) const { return false; }
 };
 
 class Actuator {
@@ -102,6 +105,9 @@ class Actuator {
   // everything is re-applied on the next apply(). Originals journaled for the same path are
   // kept (Docker recreates the cgroup from the same container config); a new path starts over.
   void on_unit_restarted(const std::string& unit_id, const std::string& new_cgroup_path);
+  // `docker update` may have rewritten the unit's limit files in place: each file adrg holds is
+  // written again on the next apply(); a Docker pause is not touched (it survives an update).
+  void on_unit_files_rewritten(const std::string& unit_id);
 
   // Operations in flight (writes on the executor, Docker calls); 0 when everything settled.
   std::size_t pending_operations() const;
@@ -124,6 +130,9 @@ class Actuator {
     std::optional<AppliedLimit> limit;
     // An override left no journal entry: the user's own limit was stricter, the file holds it.
     bool journaled = true;
+    // A failed Docker pause that may still land (outcome unknown): it stays journaled and counts
+    // as possibly in force, so the next apply either pauses again or unpauses.
+    bool maybe_applied = false;
   };
 
   std::string resolve_dir(const std::string& cgroup_path) const;
@@ -132,6 +141,8 @@ class Actuator {
   // relief ended (or, after an unpause raced a new pause, began).
   void retarget_relief(const UnitKey& unit_key, std::string_view why);
   void kick(const UnitKey& unit_key, const FileKey& file_key);
+  void forget_written(const std::string& unit_id, const std::string& new_cgroup_path,
+                      bool keep_pause);
   void start_file_op(UnitState& state, const FileKey& file_key, KeyState& key, OpKind kind,
                      const std::string& text);
   void start_pauser_op(UnitState& state, const FileKey& file_key, KeyState& key, OpKind kind);
@@ -140,8 +151,39 @@ class Actuator {
                 const std::string& text, const OpResult& result);
   void refresh_applied();
   void prune();
+  // One cgroup file operation for the worker.
+  struct FileOp {
+    JournalKey key;
+    OpKind kind;
+    std::string text;
+    std::optional<JournalPause> pause;
+    std::function<void(OpResult)> done;  // on the reactor thread
+  };
+  // An override journaled (in memory) and ready to be written once the journal is saved.
+  struct PreparedWrite {
+    JournalKey key;
+    std::string path;
+    std::string value;
+    std::string was;
+    std::optional<AppliedLimit> limit;
+    std::optional<OpResult> done;  // finished without a write (error, user's limit, dry run)
+    bool added = false;
+    std::vector<JournalKey> also_added;  // other io.max devices journaled with this read
+    std::optional<JournalOverride> previous;
+    std::optional<JournalPause> pause;
+    bool pause_added = false;
+  };
+  void submit_file_op(FileOp op);
+  void flush_file_ops();
   OpResult do_file_op(const JournalKey& key, OpKind kind, const std::string& text,
                       const std::optional<JournalPause>& pause);
+  std::vector<OpResult> do_file_ops(const std::vector<FileOp>& ops);
+  PreparedWrite prepare_override(const JournalKey& key, const std::string& text,
+                                 const std::optional<JournalPause>& pause);
+  OpResult roll_back(const PreparedWrite& prepared, const Error& why);
+  OpResult write_prepared(const PreparedWrite& prepared);
+  OpResult undo_file_op(const JournalKey& key, OpKind kind,
+                        const std::optional<JournalPause>& pause, bool save);
   OpResult leave_to_user(const JournalKey& key, const Result<std::string>& current,
                          const AppliedLimit& limit);
   void seed_from_journal(bool skip_pauser_records);
@@ -159,6 +201,10 @@ class Actuator {
   AppliedState applied_;
   std::set<std::string> warned_;      // "unit file" pairs already warned about (missing file)
   std::size_t release_unpauses_ = 0;  // Docker unpauses started by release_all()
+  // While apply() kicks every key, file operations gather here and go to the worker as one
+  // group (one journal save); outside apply() each goes on its own.
+  bool gathering_ = false;
+  std::vector<FileOp> gathered_;
   bool started_ = false;
   std::shared_ptr<bool> alive_;  // completions posted after destruction see it expired
 };

@@ -12,6 +12,7 @@ class DockerUnitPauser final : public UnitPauser {
   explicit DockerUnitPauser(docker::DockerInventory& inventory) : inventory_(inventory) {}
   void pause(const UnitSnapshot& unit, std::function<void(Status)> done) override;
   void unpause(const UnitSnapshot& unit, std::function<void(Status)> done) override;
+  bool outcome_unknown(const Error& error) const override { return docker::outcome_unknown(error); }
 
  private:
   docker::DockerInventory& inventory_;

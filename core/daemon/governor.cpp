@@ -312,16 +312,18 @@ void Governor::on_units_changed(const std::vector<docker::UnitChange>& changes) 
     ++edges_by_source_["docker:" + std::string(docker::to_string(change.kind))];
     switch (change.kind) {
       case docker::UnitChangeKind::kStarted:
-      case docker::UnitChangeKind::kRestarted:
-      case docker::UnitChangeKind::kUpdated: {
-        // Docker made a new cgroup (start) or rewrote its files (`docker update`): direct cgroup
-        // writes were lost, re-apply everything adrg holds.
+      case docker::UnitChangeKind::kRestarted: {
+        // Docker made a new cgroup: direct cgroup writes were lost, re-apply everything.
         const UnitSnapshot* unit = inventory_->find(change.id);
         if (actuator_ && unit != nullptr) {
           actuator_->on_unit_restarted(change.id, unit->cgroup_path);
         }
         break;
       }
+      case docker::UnitChangeKind::kUpdated:
+        // `docker update` rewrote its files; a pause of adrg's stays (and stays adrg's).
+        if (actuator_) actuator_->on_unit_files_rewritten(change.id);
+        break;
       case docker::UnitChangeKind::kUnpausedExternally: {
         auto want = last_result_.desired.units.find(change.id);
         bool claim_holds = want != last_result_.desired.units.end() && want->second.paused;

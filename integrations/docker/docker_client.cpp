@@ -11,7 +11,6 @@
 namespace adrg::docker {
 namespace {
 
-constexpr Duration kApiTimeout = std::chrono::seconds(30);
 // Docker answers a restart only after the container stopped (up to t seconds) and started again.
 constexpr Duration kRestartSlack = std::chrono::seconds(30);
 constexpr std::string_view kContainerFilter = R"({"type":["container"]})";
@@ -47,6 +46,10 @@ Error docker_error(std::string_view what, const HttpResponse& response) {
   return Error{
       std::error_code(err, std::system_category()),
       fmt::format("{}: HTTP {} {}", what, response.status, parse_error_message(response.body))};
+}
+
+bool outcome_unknown(const Error& error) {
+  return error.code == std::errc::timed_out || error.code == std::errc::io_error;
 }
 
 DockerClient::DockerClient(HttpClient& http, std::string socket_path)
@@ -176,11 +179,11 @@ void DockerClient::post_action(const std::string& id, std::string_view action, s
 }
 
 void DockerClient::pause(const std::string& id, Done done) {
-  post_action(id, "pause", "", kApiTimeout, std::move(done));
+  post_action(id, "pause", "", action_timeout_, std::move(done));
 }
 
 void DockerClient::unpause(const std::string& id, Done done) {
-  post_action(id, "unpause", "", kApiTimeout, std::move(done));
+  post_action(id, "unpause", "", action_timeout_, std::move(done));
 }
 
 void DockerClient::restart(const std::string& id, int stop_timeout_seconds, Done done) {

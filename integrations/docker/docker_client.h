@@ -55,6 +55,9 @@ class DockerClient {
   // The version in use ("1.41"); kMaxApiVersion until negotiate() succeeded.
   const std::string& api_version() const { return api_version_; }
   bool negotiated() const { return negotiated_; }
+  // How long pause/unpause may take before the request is abandoned (30 s; tests shorten it).
+  // dockerd may still carry out an abandoned request: see outcome_unknown().
+  void set_action_timeout(Duration timeout) { action_timeout_ = timeout; }
 
   // GET /version (unversioned path): picks min(ApiVersion, kMaxApiVersion).
   void negotiate(std::function<void(Result<VersionInfo>)> done);
@@ -97,6 +100,7 @@ class DockerClient {
   std::string socket_path_;
   std::string api_version_{kMaxApiVersion};
   bool negotiated_ = false;
+  Duration action_timeout_ = std::chrono::seconds(30);
   std::uint64_t next_key_ = 1;
   // Our key -> HttpClient id (0 until send() returned), so the destructor can cancel.
   std::map<std::uint64_t, HttpClient::Id> requests_;
@@ -107,5 +111,10 @@ class DockerClient {
 // Maps a failed HTTP exchange to an Error: transport errors -> ECONNREFUSED/EIO, 404 ->
 // ENOENT, 409 -> EBUSY, others -> EPROTO, with Docker's own message in the text.
 Error docker_error(std::string_view what, const HttpResponse& response);
+
+// True when a failed request may still take effect: it timed out or the connection broke after
+// it was sent (ETIMEDOUT, EIO), so dockerd may carry it out later. False when Docker answered
+// (an HTTP error) or the request never left (no socket, refused, permission).
+bool outcome_unknown(const Error& error);
 
 }  // namespace adrg::docker

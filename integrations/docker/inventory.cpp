@@ -625,7 +625,9 @@ void DockerInventory::pause_all(const std::vector<std::string>& ids, DockerClien
   client_.pause_all(ids, [this, alive, done = std::move(done)](std::vector<OpResult> results) {
     if (alive.expired()) return;
     for (const OpResult& result : results) {
-      if (result.status.ok()) continue;
+      // A timed-out pause may still land: the claim stays, so its late pause event is ours
+      // (the actuator keeps it journaled and unpauses it when no longer wanted).
+      if (result.status.ok() || outcome_unknown(result.status.error())) continue;
       if (auto it = entries_.find(result.id); it != entries_.end() && !it->second.paused) {
         it->second.paused_by_adrg = false;
       }
@@ -649,7 +651,11 @@ void DockerInventory::unpause_all(const std::vector<std::string>& ids,
                             done = std::move(done)](std::vector<OpResult> results) {
     if (alive.expired()) return;
     for (const OpResult& result : results) {
-      if (result.status.ok() || !were_ours.contains(result.id)) continue;
+      // An unpause that may still land is not re-claimed: its late event is not a human's.
+      if (result.status.ok() || !were_ours.contains(result.id) ||
+          outcome_unknown(result.status.error())) {
+        continue;
+      }
       if (auto it = entries_.find(result.id); it != entries_.end() && it->second.paused) {
         it->second.paused_by_adrg = true;  // still paused: still ours
       }

@@ -379,6 +379,37 @@ TEST_F(DockerInventoryTest, ExternalUnpauseAndExternalPauseAreReported) {
   EXPECT_FALSE(h.inventory().find(id)->paused_externally);
 }
 
+// A pause request abandoned after a timeout (dockerd slow under load) that Docker carries out
+// anyway is still adrg's: not taken for a human's pause, so adrg unpauses it later.
+TEST_F(DockerInventoryTest, TimedOutPauseThatLandsLaterIsStillAdrgs) {
+  Harness h(config(), resolve_socket_path("/var/run/docker.sock"));
+  ASSERT_TRUE(h.start_and_wait_ready()) << h.inventory().last_error();
+  std::string id = run_one(h, *prefix_ + "-bulk-late");
+  ASSERT_TRUE(h.run_until([&] { return h.inventory().find(id) != nullptr; }));
+  // Sent at once, abandoned before runc can have frozen anything (a pause takes tens of ms).
+  h.client().set_action_timeout(5ms);
+  auto paused = h.wait_batch(
+      [&](DockerClient::BatchDone done) { h.inventory().pause_all({id}, std::move(done)); });
+  h.client().set_action_timeout(30s);
+  ASSERT_EQ(paused.size(), 1u);
+  ASSERT_FALSE(paused[0].status.ok()) << "dockerd paused within 5 ms: nothing timed out";
+  EXPECT_EQ(paused[0].status.error().code, std::errc::timed_out);
+  EXPECT_TRUE(outcome_unknown(paused[0].status.error()));
+
+  ASSERT_TRUE(h.run_until([&] { return h.saw(UnitChangeKind::kPaused, id); }))
+      << "the abandoned pause never landed";
+  EXPECT_TRUE(h.inventory().paused_by_adrg(id));
+  EXPECT_FALSE(h.inventory().find(id)->paused_externally);
+
+  auto unpaused = h.wait_batch(
+      [&](DockerClient::BatchDone done) { h.inventory().unpause_all({id}, std::move(done)); });
+  ASSERT_EQ(unpaused.size(), 1u);
+  EXPECT_TRUE(unpaused[0].status.ok()) << unpaused[0].status.error().describe();
+  ASSERT_TRUE(h.run_until([&] { return h.saw(UnitChangeKind::kUnpaused, id); }));
+  EXPECT_FALSE(h.saw(UnitChangeKind::kUnpausedExternally, id));
+  EXPECT_EQ(DockerCli().inspect({id}, "{{.State.Paused}}"), std::vector<std::string>{"false"});
+}
+
 TEST_F(DockerInventoryTest, RestartReportsRestartedWithNewPidAndCgroup) {
   Harness h(config(), resolve_socket_path("/var/run/docker.sock"));
   ASSERT_TRUE(h.start_and_wait_ready()) << h.inventory().last_error();

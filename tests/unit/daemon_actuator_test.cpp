@@ -37,14 +37,20 @@ class FakePauser : public UnitPauser {
     finish(std::move(done));
   }
   void finish(std::function<void(Status)> done) {
-    if (fail) {
+    if (time_out) {
+      done(Error{std::make_error_code(std::errc::timed_out), "docker did not answer"});
+    } else if (fail) {
       done(Error{std::make_error_code(std::errc::io_error), "docker said no"});
     } else {
       done(Status{});
     }
   }
+  bool outcome_unknown(const Error& error) const override {
+    return error.code == std::errc::timed_out;
+  }
   std::vector<std::string> calls;
   bool fail = false;
+  bool time_out = false;  // the request left but no answer came: Docker may still do it
 };
 
 // A fake cgroup v2 tree and /sys in a temp dir, laid out like the real thing.
@@ -577,6 +583,43 @@ TEST_F(ActuatorTest, NoJournalNoOverride) {
   EXPECT_EQ(journal().overrides.at({kCtr, cg(kCtr), "cpu.max", ""}).original, "150000 100000\n");
 }
 
+// One apply is one group: journaled with one save before any file is written. When that save
+// fails, no file of the group changes and nothing of it stays in the journal, so the next apply
+// reads every original afresh (io.max: every device's line).
+TEST_F(ActuatorTest, AGroupIsJournaledTogetherOrNotAtAll) {
+  Actuator actuator(options(), nullptr, nullptr);
+  ASSERT_TRUE(actuator.start().ok());
+  auto throttle = [](DesiredUnit& u) {
+    u.cpu_max_percent = 20;
+    u.io_max = IoLimit{1048576, 1048576};
+  };
+  DesiredState d = want(kCtr, throttle);
+  add(d, kCtr2, throttle);
+  tmp_.write("lib", "a file where the journal directory should be");
+  actuator.apply(d, all_units());
+  EXPECT_EQ(read(kCtr, "cpu.max"), "150000 100000\n");
+  EXPECT_EQ(read(kCtr2, "cpu.max"), "max 100000\n");
+  EXPECT_EQ(read(kCtr, "io.max"), std::string(kSdaLine) + "\n");
+  EXPECT_EQ(read(kCtr2, "io.max"), "");
+  for (const char* id : {kCtr, kCtr2}) {
+    const auto& applied = actuator.applied().units.at(id);
+    EXPECT_EQ(applied.errors.count("cpu.max"), 1u) << id;
+    EXPECT_FALSE(applied.cpu_max_percent) << id;
+  }
+  std::filesystem::remove(tmp_.path() + "/lib");
+  actuator.apply(d, all_units());
+  EXPECT_EQ(value(kCtr, "cpu.max"), "40000 100000");
+  EXPECT_EQ(value(kCtr2, "cpu.max"), "40000 100000");
+  auto data = journal();
+  EXPECT_EQ(data.overrides.at({kCtr, cg(kCtr), "cpu.max", ""}).original, "150000 100000\n");
+  EXPECT_EQ(data.overrides.at({kCtr2, cg(kCtr2), "cpu.max", ""}).original, "max 100000\n");
+  EXPECT_EQ(data.overrides.at({kCtr2, cg(kCtr2), "io.max", kVda}).original, "");
+  ASSERT_TRUE(actuator.release_all().ok());
+  EXPECT_EQ(read(kCtr, "cpu.max"), "150000 100000");
+  EXPECT_EQ(read(kCtr2, "cpu.max"), "max 100000");
+  EXPECT_TRUE(journal().empty());
+}
+
 TEST_F(ActuatorTest, PauseRoutes) {
   FakePauser pauser;
   Actuator actuator(options(), nullptr, &pauser);
@@ -639,6 +682,65 @@ TEST_F(ActuatorTest, FailedPauseIsNotJournaledAndRetried) {
   EXPECT_TRUE(actuator.applied().units.at(kCtr).paused);
   EXPECT_TRUE(actuator.applied().units.at(kCtr).errors.empty());
   EXPECT_EQ(pauser.calls.size(), 2u);
+}
+
+// A pause that timed out may land later: it stays journaled, and once it is no longer wanted the
+// container is unpaused (Docker's "not paused" counts as done), never left paused unclaimed.
+TEST_F(ActuatorTest, TimedOutPauseStaysJournaledAndIsUnpausedWhenNoLongerWanted) {
+  FakePauser pauser;
+  pauser.time_out = true;
+  Actuator actuator(options(), nullptr, &pauser);
+  auto units = all_units();
+  actuator.apply(want(kCtr, [](DesiredUnit& u) { u.paused = true; }), units);
+  EXPECT_EQ(actuator.applied().units.at(kCtr).errors.count("docker.pause"), 1u);
+  ASSERT_EQ(journal().pauses.size(), 1u);
+  EXPECT_EQ(journal().pauses.at({kCtr, cg(kCtr)}).via, PauseVia::kPauser);
+  pauser.time_out = false;
+  // Docker's late pause lands; the inventory keeps adrg's claim (not paused_externally).
+  actuator.apply(DesiredState{}, units);
+  EXPECT_EQ(pauser.calls, (std::vector<std::string>{"pause c0ffee", "unpause c0ffee"}));
+  EXPECT_TRUE(journal().empty());
+}
+
+TEST_F(ActuatorTest, TimedOutPauseStillWantedIsAskedAgain) {
+  FakePauser pauser;
+  pauser.time_out = true;
+  Actuator actuator(options(), nullptr, &pauser);
+  auto d = want(kCtr, [](DesiredUnit& u) { u.paused = true; });
+  actuator.apply(d, all_units());
+  pauser.time_out = false;
+  actuator.apply(d, all_units());  // Docker answers "already paused" or pauses now: done
+  EXPECT_EQ(pauser.calls, (std::vector<std::string>{"pause c0ffee", "pause c0ffee"}));
+  EXPECT_TRUE(actuator.applied().units.at(kCtr).paused);
+  EXPECT_TRUE(actuator.applied().units.at(kCtr).errors.empty());
+  ASSERT_TRUE(actuator.release_all().ok());
+  EXPECT_EQ(pauser.calls.back(), "unpause c0ffee");
+  EXPECT_TRUE(journal().empty());
+}
+
+// `docker update` on a container adrg paused: its files are written again, and the pause, which
+// an update does not touch, is still undone when media stops. (A restart, by contrast, ends the
+// pause with the old process: nothing to unpause.)
+TEST_F(ActuatorTest, UpdateKeepsThePauseAdrgsAndRestartEndsIt) {
+  FakePauser pauser;
+  Actuator actuator(options(), nullptr, &pauser);
+  auto d = want(kCtr, [](DesiredUnit& u) {
+    u.paused = true;
+    u.cpu_weight = 10;
+  });
+  add(d, kCtr2, [](DesiredUnit& u) { u.paused = true; });
+  actuator.apply(d, all_units());
+  ASSERT_EQ(pauser.calls, (std::vector<std::string>{"pause beef42", "pause c0ffee"}));
+  tmp_.write("cg/" + dir_of(kCtr) + "/cpu.weight", "100\n");  // what docker update wrote
+  actuator.on_unit_files_rewritten(kCtr);
+  actuator.on_unit_restarted(kCtr2, "/" + dir_of(kCtr2));
+  actuator.apply(d, all_units());
+  EXPECT_EQ(value(kCtr, "cpu.weight"), "10");
+  EXPECT_EQ(pauser.calls.size(), 3u) << "only the restarted one is paused again";
+  actuator.apply(DesiredState{}, all_units());
+  EXPECT_EQ(pauser.calls, (std::vector<std::string>{"pause beef42", "pause c0ffee", "pause beef42",
+                                                    "unpause beef42", "unpause c0ffee"}));
+  EXPECT_TRUE(journal().empty());
 }
 
 TEST_F(ActuatorTest, ProtectedUnitsAreNeverPausedOrThrottled) {
