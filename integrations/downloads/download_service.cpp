@@ -9,6 +9,15 @@
 
 namespace adrg::downloads {
 
+namespace {
+
+// How the dry-run log names the client it would have capped ("qbittorrent at http://...").
+std::string dry_run_name(const DownloadThrottleConfig& config, const DownloadClient& client) {
+  return config.provider + " at " + client.display_url();
+}
+
+}  // namespace
+
 DownloadService::DownloadService(Reactor& reactor, HttpClient& http, const Config& config,
                                  std::string state_path)
     : DownloadService(reactor, http, config, std::move(state_path), DownloadThrottle::Options{}) {}
@@ -31,7 +40,7 @@ DownloadService::DownloadService(Reactor& reactor, HttpClient& http, const Confi
   }
   if (dry_run_) {
     // Built only to name it: a dry run never sends the client a request.
-    dry_run_client_ = config_.provider + " at " + (*client)->display_url();
+    dry_run_client_ = dry_run_name(config_, **client);
     return;
   }
   throttle_ = std::make_unique<DownloadThrottle>(reactor_, std::move(*client), cap_bytes(),
@@ -101,7 +110,7 @@ void DownloadService::reconfigure(const Config& config) {
   config_ = next;
   if (dry_run_) {
     if (auto client = make_download_client(http_, config_)) {
-      dry_run_client_ = config_.provider + " at " + (*client)->display_url();
+      dry_run_client_ = dry_run_name(config_, **client);
     }
     apply_wish();
     return;
