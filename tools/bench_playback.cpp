@@ -9,8 +9,10 @@
 //       fills its buffer ahead by one chunk), then costs CPU_MS of this thread's own CPU time
 //       (the decode), measured with CLOCK_THREAD_CPUTIME_ID so CPU contention shows as
 //       lateness. The deadlines never move: after a stall the player catches up, as a buffered
-//       client does. Prints "DUE_MS LATE_MS" per chunk (DUE_MS since the start) and flushes
-//       each line, so a killed player still leaves its record.
+//       client does. Prints "DUE_MS LATE_MS CLOCK_MS" per chunk (DUE_MS since the start,
+//       CLOCK_MS the deadline on CLOCK_MONOTONIC, the clock of `journalctl -o short-monotonic`,
+//       to line late chunks up with what the governor did) and flushes each line, so a killed
+//       player still leaves its record.
 //
 //   bench_playback summary FILE FROM_S TO_S
 //       Over the chunks due in [FROM_S, TO_S): "chunks N misses M p50 X p99 Y max Z" (ms of
@@ -81,7 +83,9 @@ int play(const char* path, double seconds, double mbit, size_t chunk_kib, double
     const double due_ms = std::chrono::duration<double, std::milli>(due - start).count();
     const double late_ms =
         std::max(0.0, std::chrono::duration<double, std::milli>(done - due).count());
-    std::printf("%.1f %.1f\n", due_ms, late_ms);
+    const double clock_ms =
+        std::chrono::duration<double, std::milli>(due.time_since_epoch()).count();
+    std::printf("%.1f %.1f %.1f\n", due_ms, late_ms, clock_ms);
     std::fflush(stdout);
   }
   std::free(raw);
@@ -103,9 +107,11 @@ int summary(const char* path, double from_s, double to_s) {
     return 1;
   }
   std::vector<double> late;
-  double due = 0;
-  double ms = 0;
-  while (std::fscanf(in, "%lf %lf", &due, &ms) == 2) {
+  char line[256];
+  while (std::fgets(line, sizeof line, in) != nullptr) {
+    double due = 0;
+    double ms = 0;
+    if (std::sscanf(line, "%lf %lf", &due, &ms) != 2) continue;
     if (due >= from_s * 1e3 && due < to_s * 1e3) late.push_back(ms);
   }
   std::fclose(in);

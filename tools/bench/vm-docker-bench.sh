@@ -56,6 +56,7 @@ mkdir -p /etc/adrg/thermal /etc/adrg/no-hwmon
 DEV=$(cat /sys/block/vda/dev)
 
 # adrg_with RELIEF POLL_SECONDS TRIGGERS: (re)start the unit on a config with those settings.
+# The tiers' weights are the bundled config's (and ADRG's): tier 1 800, tier 3 10.
 adrg_with() {
   cat >/etc/adrg/config.yaml <<EOF
 general:
@@ -65,7 +66,7 @@ general:
   hwmon_root: /etc/adrg/no-hwmon
   http_server: {enabled: true, host: 127.0.0.1, port: $PORT}
 tiers:
-  1: {name: Interactive, containers: ["player*"]}
+  1: {name: Interactive, containers: ["player*"], cpu_weight: 800, io_weight: 800}
   3: {name: Bulk, containers: ["bulk-*"], cpu_weight: 10, io_weight: 10}
 media_mode: {enabled: true, provider: webhook, cooldown_seconds: 0}
 thermal: {enabled: false}
@@ -207,6 +208,11 @@ if wants playback; then
       hog=$(awk '$1 == "usage_usec" { printf "%.1f", $2 / 1e6 }' "$(scope bulk-cpu)/cpu.stat")
     fi
     docker rm -f player bulk-fio bulk-cpu bulk-mem >/dev/null 2>&1
+    # Kept for tracing late chunks against adrg's actions (both on CLOCK_MONOTONIC).
+    cp "/run/bench/$1.txt" "$H/playback-$1.txt"
+    if systemctl -q is-active adrg.service; then
+      journalctl -u adrg.service -o short-monotonic --no-pager >"$H/playback-$1-adrg.log"
+    fi
     echo "| $2 | $(bench_playback summary "/run/bench/$1.txt" "$WARMUP" "$PLAY_SECONDS" |
       awk '{print $2 " | " $4 " | " $6 " | " $8 " | " $10}') | ${written:--} | ${hog:--} |" |
       tee -a "$OUT"

@@ -22,6 +22,8 @@
 #   E2E_DISK_BPS, E2E_DISK_IOPS  throttle the guest's disk (QEMU's block throttling) to bytes/s
 #                and requests/s, like a Pi's SD card or USB disk (the benchmarks; default: none,
 #                so the disk runs at the host page cache's speed)
+#   SOAK_ROUNDS  rounds of tools/kill9-soak.sh in guest/docker-rules-checks.sh (default 2; 100
+#                for the long soak, with E2E_TIMEOUT raised to match)
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
@@ -73,9 +75,10 @@ for bin in "${libs_of[@]}"; do
   { ldd "$bin" 2>/dev/null || true; } | awk '/=> \// {print $3} /^\t\/lib64\// {print $1}' |
     while read -r lib; do cp -L "$lib" "$work/lib/$(basename "$lib")"; done
 done
-# The guest has no host environment: forward the sanitizer settings explicitly.
+# The guest has no host environment: forward the sanitizer settings (and the kill -9 soak's
+# SOAK_ROUNDS, for a long soak by hand) explicitly.
 : >"$work/env"
-for var in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+for var in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS SOAK_ROUNDS; do
   if [ -n "${!var:-}" ]; then printf 'export %s=%q\n' "$var" "${!var}" >>"$work/env"; fi
 done
 append="console=ttyS0 quiet panic=-1 no_timer_check"
