@@ -46,7 +46,7 @@ TEST(DaemonDockerVm, RealDockerWithSystemdDriver) {
   expect_vm_checks_pass(
       vm, {"dockerd", "image", "host_usr", "scope", "adrg_start", "tiers", "media_pause", "relief",
            "media_throttle", "media_stop", "media_stop_restore", "created_while_active",
-           "recreated_while_active", "stop_restores", "sanitizers"});
+           "recreated_while_active", "restart_during_media_stop", "stop_restores", "sanitizers"});
   if (HasFailure()) print_docker_guest_journals(work.path());
 }
 

@@ -262,6 +262,26 @@ else
   fail recreated_while_active "old=$old new=$new: $re; $(pause_summary)"
 fi
 
+# ------------------------------------------------------------------ restart during media_stop
+# A config change or an upgrade restarts adrg while the unpauses of media_stop are still in
+# flight: the old adrg's shutdown, its ExecStopPost and the new adrg's start must between them
+# leave nothing paused or throttled (the new adrg must not take adrg's own pauses for a human's).
+note "restart during media_stop"
+t0=$(now)
+trigger media_stop
+systemctl restart adrg.service
+rc=$?
+unpaused_all() { paused_is false $ALL $EXTRA_NAMES; }
+after_restart() { same_as /run/adrg-e2e/before-media $ALL >/dev/null && ! throttled bg-late; }
+if [ $rc -eq 0 ] && wait_for 60 unpaused_all && wait_for 30 after_restart; then
+  pass restart_during_media_stop "restarted right after media_stop: every container running and every scope as before media_start $(since "$t0") s later"
+else
+  fail restart_during_media_stop "rc=$rc $(pause_summary) $(same_as /run/adrg-e2e/before-media $ALL); $(journalctl -u adrg --no-pager -o cat | grep -iE 'paus|journal|stopping|release' | tail -25 | tr '\n' '|')"
+fi
+wait_for 60 healthy || fail restart_during_media_stop "adrg not healthy after the restart"
+trigger media_start
+wait_for 30 paused_is true $TIER3 bulk-late || fail restart_during_media_stop "media_start after the restart: $(pause_summary)"
+
 # ------------------------------------------------------------------ stop while tier 3 is paused
 note "stop"
 paused_is true $TIER3 bulk-late || fail stop_restores "tier 3 not paused before the stop: $(pause_summary)"
