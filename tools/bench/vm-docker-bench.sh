@@ -17,7 +17,7 @@
 #              IDLE_SECONDS, beside dockerd and containerd
 # Environment (bench.env on the share): ROUNDS (10), UNITS_PAUSE (30), UNITS_IDLE (50),
 # IDLE_SECONDS (60), PLAY_SECONDS (60), WARMUP (15), PLAY_MBIT (40), STORM_DEPTH (fio iodepth,
-# 16), BENCH_ONLY (relief|playback|footprint).
+# 16), BENCH_ONLY (relief|playback|footprint, or a comma list: relief,playback).
 set -u
 H=/mnt/host
 [ -f "$H/bench.env" ] && {
@@ -45,7 +45,7 @@ RESULT=$H/checks.txt # checks-lib.sh's verdict file: unused here, the tables go 
 . "$H/docker-lib.sh"
 exec 2>>"$H/bench.err"
 say() { echo "$*" | tee -a "$OUT"; }
-wants() { [ -z "${BENCH_ONLY:-}" ] || [ "$BENCH_ONLY" = "$1" ]; }
+wants() { [ -z "${BENCH_ONLY:-}" ] || [[ ",$BENCH_ONLY," == *",$1,"* ]]; }
 
 start_docker || exit 1
 import_busybox_image || exit 1
