@@ -7,7 +7,11 @@
 //   hold   : recovery_avg10_threshold <= avg10 <= trigger: nothing changes, and a running
 //            recovery countdown restarts.
 //   release: avg10 strictly below recovery_avg10_threshold continuously for
-//            recovery_hold_seconds.
+//            recovery_hold_seconds, AND (adrg extension) no capped unit still presses against
+//            its cap: a unit reading or writing at >= half its cap between two evaluations
+//            (io.stat) restarts the countdown. Under the cap a storm makes little pressure, so
+//            the calm may be the cap's own doing; ADRG lifted it anyway and the storm came
+//            back at full depth (a player's read then waited ~0.5 s behind its queue).
 // Fast path (adrg extension): ADRG waited for avg10, which lags a sudden stall by ~10 s. When
 // the snapshot carries io_trigger_fired (a kernel PSI trigger edge since the last evaluation),
 // the rule also engages if the "some" stall share measured from total_us over the interval
@@ -18,11 +22,14 @@
 // Missing io PSI: the state holds; the countdown neither restarts nor completes.
 #pragma once
 
+#include <map>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "config/config.h"
 #include "core/clock.h"
+#include "enforcers/claims.h"
 #include "enforcers/decision.h"
 #include "enforcers/rule_util.h"
 #include "sensors/snapshot.h"
@@ -40,9 +47,18 @@ class IoRule {
   std::optional<TimePoint> calm_since() const { return calm_since_; }
 
  private:
+  // Whether a capped unit moved >= half its cap since the previous evaluation; its name.
+  std::optional<std::string> pressing_unit(const Snapshot& snapshot, const IoLimit& cap,
+                                           TimePoint now);
+
   bool engaged_ = false;
   std::optional<TimePoint> calm_since_;
   StallMeter meter_;
+  struct IoSample {
+    TimePoint at;
+    IoBytes bytes;
+  };
+  std::map<std::string, IoSample> io_samples_;  // unit id -> its io.stat at the last evaluation
 };
 
 }  // namespace adrg

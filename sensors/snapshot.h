@@ -24,6 +24,12 @@ struct PsiStats {
 
 enum class UnitKind { kContainer, kJob };
 
+// Bytes a cgroup's tasks read and wrote (io.stat, summed over the devices), since it was made.
+struct IoBytes {
+  std::uint64_t read = 0;
+  std::uint64_t written = 0;
+};
+
 // A governed unit: a Docker container or a job adrg started itself.
 struct UnitSnapshot {
   std::string id;    // stable key: Docker's full container id, or the job id
@@ -33,6 +39,7 @@ struct UnitSnapshot {
   bool is_protected = false;         // tier 0 or listed in protected_containers: never touched
   std::string cgroup_path;           // absolute cgroup v2 directory, "" while unknown
   std::uint64_t memory_current = 0;  // bytes, from memory.current
+  std::optional<IoBytes> io;         // tier 3 only (the io rule's units), from io.stat
   bool running = true;
   bool paused_externally = false;  // paused by someone other than adrg (docker pause by hand)
   // A job's own limits (adrgctl run --cpu-weight/--memory-high/--memory-max) replace its tier's

@@ -7,6 +7,7 @@
 
 #include "core/clock.h"
 #include "enforcers/io_rule.h"
+#include "sensors/io_stat.h"
 #include "tests/support/units.h"
 
 namespace adrg {
@@ -93,6 +94,51 @@ TEST_F(IoRuleTest, ReleasesAfterHoldBelowRecovery) {
   EXPECT_FALSE(rule_.engaged());
   ASSERT_EQ(out.decisions.size(), 1u);
   EXPECT_EQ(out.decisions[0].event, "io_throttle_released");
+}
+
+// The calm under a cap can be the cap's own doing: while a capped unit still writes at half
+// its cap or more (io.stat), the countdown starts over; once it eases off, the hold runs out.
+TEST_F(IoRuleTest, NoReleaseWhileACappedUnitStillPressesAgainstItsCap) {
+  const std::uint64_t write_cap = 2ull * 1024 * 1024;  // the default 2 MiB/s
+  std::uint64_t written = 0;
+  auto storm = [&](std::uint64_t bytes_per_second, int seconds) {
+    written += bytes_per_second * static_cast<std::uint64_t>(seconds);
+    snapshot_.units[3].io = IoBytes{0, written};  // t3a
+    snapshot_.units[4].io = IoBytes{0, 0};        // t3b idle
+  };
+  storm(0, 0);
+  (void)eval(70);
+  for (int i = 0; i < 12; ++i) {  // a minute at the cap, the pressure long calm
+    clock_.advance_seconds(5);
+    storm(write_cap, 5);
+    EXPECT_EQ(throttled(eval(1)), kTier3) << "after " << (i + 1) * 5 << " s";
+  }
+  // Half the cap still counts as pressing against it; just below half does not.
+  clock_.advance_seconds(5);
+  storm(write_cap / 2, 5);
+  EXPECT_EQ(throttled(eval(1)), kTier3);
+  for (int i = 0; i < 5; ++i) {
+    clock_.advance_seconds(5);
+    storm(write_cap / 2 - 1024, 5);
+    EXPECT_EQ(throttled(eval(1)), kTier3) << "the hold is 30 s";
+  }
+  clock_.advance_seconds(5);
+  storm(write_cap / 2 - 1024, 5);
+  auto out = eval(1);
+  EXPECT_TRUE(out.claims.empty());
+  ASSERT_EQ(out.decisions.size(), 1u);
+  EXPECT_EQ(out.decisions[0].event, "io_throttle_released");
+  EXPECT_NE(out.decisions[0].reason.find("below half its cap"), std::string::npos);
+}
+
+TEST(IoStat, SumsEveryDeviceAndSkipsWhatItDoesNotKnow) {
+  EXPECT_EQ(parse_io_stat("").read, 0u);
+  IoBytes b = parse_io_stat(
+      "254:0 rbytes=1048576 wbytes=2097152 rios=3 wios=4 dbytes=0 dios=0\n"
+      "8:0 rbytes=10 wbytes=20 rios=1 wios=1 dbytes=0 dios=0\n"
+      "garbage\n8:16 rbytes=x wbytes=5\n");
+  EXPECT_EQ(b.read, 1048586u);
+  EXPECT_EQ(b.written, 2097177u);
 }
 
 TEST_F(IoRuleTest, ExactlyRecoveryThresholdResetsCountdown) {
