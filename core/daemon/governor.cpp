@@ -11,6 +11,7 @@
 #include "core/daemon/job_http.h"
 #include "core/json_writer.h"
 #include "integrations/docker/policy.h"
+#include "sensors/io_stat.h"
 
 namespace adrg {
 
@@ -471,6 +472,12 @@ Snapshot Governor::build_snapshot() {
   if (cgroup_units_) cgroup_units_->refresh_memory();
   if (jobs_) jobs_->refresh_memory();
   s.units = current_units();
+  // io.stat of tier 3 (what the io rule caps): a few small cgroup reads, like memory.current.
+  for (UnitSnapshot& unit : s.units) {
+    if (unit.tier == 3 && !unit.is_protected && !unit.cgroup_path.empty()) {
+      unit.io = read_io_stat(unit.cgroup_path);
+    }
+  }
   s.media_sessions = media_ ? media_->sessions() : 0;
   s.media_provider_reachable = media_ ? media_->reachable() : true;
   s.io_trigger_fired = std::exchange(io_edge_, false);
