@@ -181,7 +181,8 @@ class Actuator {
   PreparedWrite prepare_override(const JournalKey& key, const std::string& text,
                                  const std::optional<JournalPause>& pause);
   OpResult roll_back(const PreparedWrite& prepared, const Error& why);
-  OpResult write_prepared(const PreparedWrite& prepared);
+  // Writes the prepared value; its log line goes to `log` when given (logged later), else out.
+  OpResult write_prepared(const PreparedWrite& prepared, std::vector<std::string>* log = nullptr);
   OpResult undo_file_op(const JournalKey& key, OpKind kind,
                         const std::optional<JournalPause>& pause, bool save);
   OpResult leave_to_user(const JournalKey& key, const Result<std::string>& current,

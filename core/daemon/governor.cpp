@@ -504,6 +504,9 @@ void Governor::evaluate(std::string_view why) {
     PolicyResult result = policy_.evaluate(config_, snapshot, clock_.now(), triggers);
     spdlog::debug("evaluate ({}): {} claims, {} decisions", why, result.claims.size(),
                   result.decisions.size());
+    // Effects first: the events and their log lines (one per unit on a media_start over 30
+    // containers) would otherwise stand between the decision and the first throttle.
+    actuator_->apply(result.desired, snapshot.units);
     for (const auto& decision : result.decisions) publish_decision(decision);
     // Per-unit transitions, so /events shows what happens to each container.
     for (const auto& [id, want] : result.desired.units) {
@@ -532,7 +535,6 @@ void Governor::evaluate(std::string_view why) {
                            : "released");
       }
     }
-    actuator_->apply(result.desired, snapshot.units);
     sync_cgroup_event_watches(snapshot.units);
     if (downloads_) follow_download_wish(policy_.media().download_throttle_wanted());
     run_restarts(result.desired.restarts);
