@@ -36,6 +36,7 @@ namespace {
 // GET over the Engine API's unix socket; HTTP/1.0 so dockerd closes after the answer.
 std::string docker_get(const std::string& socket_path, const std::string& path) {
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  bound_reads(fd);
   sockaddr_un a{};
   a.sun_family = AF_UNIX;
   std::snprintf(a.sun_path, sizeof a.sun_path, "%s", socket_path.c_str());
@@ -125,7 +126,10 @@ int bench_relief(const std::string& label, int port, int rounds, const std::stri
       auto busy = rate.sample(500ms);
       if (count_paused(socket_path) == 0 && busy && *busy > 0.5) break;
       if (Clock::now() > deadline) {
-        std::fprintf(stderr, "round %d: containers not running and busy after 120 s\n", r);
+        const int paused = count_paused(socket_path);
+        std::fprintf(stderr, "round %d: containers not running and busy after 120 s (%s)\n", r,
+                     paused < 0 ? "dockerd did not answer /containers/json within 15 s"
+                                : (std::to_string(paused) + " paused").c_str());
         return 1;
       }
       std::this_thread::sleep_for(50ms);

@@ -148,8 +148,17 @@ inline int free_port() {
   return ntohs(a.sin_port);
 }
 
+// A bench must report a peer that stopped answering, not hang on it: every read gives up after
+// this long (the caller sees an empty answer).
+inline void bound_reads(int fd, int seconds = 15) {
+  timeval tv{};
+  tv.tv_sec = seconds;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+}
+
 inline int connect_local(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  bound_reads(fd);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<uint16_t>(port));

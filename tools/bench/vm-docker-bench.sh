@@ -86,6 +86,24 @@ EOF
   systemctl restart adrg.service && wait_for 60 healthy
 }
 
+# diagnose NAME DIR...: what a failed round left, for the share (diagnose-NAME.txt): Docker's
+# view (bounded: dockerd may be the one stuck), runc/shim processes and where they wait, each
+# scope's freezer and cpu.max, and the journals of adrg, dockerd and containerd.
+diagnose() {
+  local name=$1 d
+  shift
+  {
+    echo "== $name, guest uptime $(cut -d' ' -f1 /proc/uptime) s"
+    timeout 20 docker ps -a --format '{{.Names}} {{.Status}}' || echo "(docker ps did not answer)"
+    ps -eo pid,stat,etimes,wchan:32,args | grep -E '[r]unc|[c]ontainerd-shim|[d]ockerd'
+    for d in "$@"; do
+      echo "$d freeze=$(cat "$d/cgroup.freeze" 2>/dev/null) $(grep frozen "$d/cgroup.events" 2>/dev/null) cpu.max=$(cat "$d/cpu.max" 2>/dev/null)"
+    done
+    journalctl -u adrg.service -u docker.service -u containerd.service -o short-monotonic \
+      --no-pager --since "-15min"
+  } >"$H/diagnose-$name.txt" 2>&1
+}
+
 # Each docker run costs ~10-20 s of the emulated CPUs, so containers start three at a time and
 # the relief's 30 serve the footprint too: they wait idle for /run/bench/flag/go (spinners
 # started one by one would starve the creation of the rest), spin until /run/bench/flag/stop,
@@ -128,6 +146,7 @@ if wants relief; then
     adrg_with "$relief" 3600 true || say "| adrg not healthy (instant_relief $relief) | | | | |"
     bench_docker_vm relief "instant_relief $relief" "$PORT" "$ROUNDS" /var/run/docker.sock \
       "${dirs[@]}" | tee -a "$OUT"
+    [ "${PIPESTATUS[0]}" -eq 0 ] || diagnose "relief-$relief" "${dirs[@]}"
   done
 fi
 : >/run/bench/flag/stop
