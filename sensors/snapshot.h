@@ -39,7 +39,7 @@ struct UnitSnapshot {
   bool is_protected = false;         // tier 0 or listed in protected_containers: never touched
   std::string cgroup_path;           // absolute cgroup v2 directory, "" while unknown
   std::uint64_t memory_current = 0;  // bytes, from memory.current
-  std::optional<IoBytes> io;         // tier 3 only (the io rule's units), from io.stat
+  std::optional<IoBytes> io;         // tier 3, while the io rule holds its cap: io.stat
   bool running = true;
   bool paused_externally = false;  // paused by someone other than adrg (docker pause by hand)
   // A job's own limits (adrgctl run --cpu-weight/--memory-high/--memory-max) replace its tier's

@@ -472,10 +472,13 @@ Snapshot Governor::build_snapshot() {
   if (cgroup_units_) cgroup_units_->refresh_memory();
   if (jobs_) jobs_->refresh_memory();
   s.units = current_units();
-  // io.stat of tier 3 (what the io rule caps): a few small cgroup reads, like memory.current.
-  for (UnitSnapshot& unit : s.units) {
-    if (unit.tier == 3 && !unit.is_protected && !unit.cgroup_path.empty()) {
-      unit.io = read_io_stat(unit.cgroup_path);
+  // io.stat of tier 3, only while the io rule holds its cap (it checks whether tier 3 still
+  // presses against it): not on every evaluation, a media_start's included.
+  if (policy_.io().engaged()) {
+    for (UnitSnapshot& unit : s.units) {
+      if (unit.tier == 3 && !unit.is_protected && !unit.cgroup_path.empty()) {
+        unit.io = read_io_stat(unit.cgroup_path);
+      }
     }
   }
   s.media_sessions = media_ ? media_->sessions() : 0;
