@@ -54,7 +54,7 @@ struct GeneralConfig {
   // For workloads outside Docker (systemd slices, the VM tests). "" = off.
   std::string cgroup_units_root;
   // adrg extension: a near-zero cpu.max and a low io.max on a container's own cgroup while
-  // Docker pauses it (core/daemon/relief.h). false only to measure what it buys.
+  // Docker pauses it (actuator/relief.h). false only to measure what it buys.
   bool instant_relief = true;
 };
 

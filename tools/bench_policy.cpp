@@ -19,9 +19,10 @@
 #include <vector>
 
 #include "config/config.h"
-#include "core/daemon/cgroup_inventory.h"
 #include "core/reactor.h"
 #include "enforcers/governor_policy.h"
+#include "enforcers/tiers.h"
+#include "sensors/cgroup_inventory.h"
 
 namespace {
 
@@ -164,7 +165,7 @@ void bench_inventory(int n, int iterations) {
     return;
   }
   Config config = bench_config();
-  adrg::CgroupInventory inventory(**reactor, root.string(), config);
+  adrg::CgroupInventory inventory(**reactor, root.string(), adrg::tier_classifier(config));
   if (auto st = inventory.start(); !st) {
     std::fprintf(stderr, "inventory: %s\n", st.error().describe().c_str());
   }

@@ -104,7 +104,7 @@ build() {
   # Only what the unit tests and the package need (integration/e2e tests run natively).
   # shellcheck disable=SC2046
   cmake --build "$build_dir" -j"$(nproc)" --target adrg adrgctl $(unit_targets)
-  file -L "$build_dir/core/daemon/adrg" | grep -q 'ARM aarch64' ||
+  file -L "$build_dir/daemon/adrg" | grep -q 'ARM aarch64' ||
     { log "adrg is not an aarch64 binary"; exit 1; }
 }
 

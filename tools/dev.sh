@@ -30,7 +30,7 @@ case "$mode" in
   run)
     install_missing "${build_packages[@]}"
     build "$here/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DADRG_BUILD_TESTS=OFF
-    exec "$here/build/core/daemon/adrg" --config "$here/config/config.yaml" "$@"
+    exec "$here/build/daemon/adrg" --config "$here/config/config.yaml" "$@"
     ;;
   test)
     install_missing "${build_packages[@]}" "${test_packages[@]}"

@@ -1,25 +1,29 @@
 #!/usr/bin/env bash
 # Fails when a source file includes a header from a layer above its own (ctest: layer_check).
 # The layers, bottom up; a file may include its own layer and any below it:
-#   0 core/ (the foundation: reactor, clock, fs, HTTP client, JSON, log)
+#   0 core/         the foundation: reactor, clock, fs, HTTP client, JSON, log
 #   1 config/
-#   2 sensors/      what is observed
-#   3 enforcers/    pure rules and the planner
-#   4 integrations/ Docker, HTTP API, media, downloads, notifications, systemd
-#   5 core/daemon/  the governor, actuator, journal, jobs and main
-#   6 tools/        adrgctl and the benchmarks
+#   2 sensors/      what is observed (PSI, thermal, cgroup events, the cgroup inventory)
+#   3 enforcers/    pure policy: tiers, the rules and the planner
+#   4 actuator/     plan -> effects: journaled writes, relief, restore
+#   5 integrations/ Docker, HTTP API, media, downloads, notifications, systemd
+#   6 jobs/         the job runner (the cgroupd half)
+#   7 daemon/       the wiring: Governor, run modes, CLI, main
+#   8 tools/        adrgctl and the benchmarks
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 layer_of() {
   case "$1" in
-    core/daemon/*) echo 5 ;;
     core/*) echo 0 ;;
     config/*) echo 1 ;;
     sensors/*) echo 2 ;;
     enforcers/*) echo 3 ;;
-    integrations/*) echo 4 ;;
-    tools/*) echo 6 ;;
+    actuator/*) echo 4 ;;
+    integrations/*) echo 5 ;;
+    jobs/*) echo 6 ;;
+    daemon/*) echo 7 ;;
+    tools/*) echo 8 ;;
     *) echo -1 ;;
   esac
 }
@@ -38,7 +42,7 @@ while IFS= read -r file; do
       bad=$((bad + 1))
     fi
   done < <(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$file")
-done < <(git ls-files '*.cpp' '*.h' 2>/dev/null || find core config sensors enforcers integrations tools -name '*.cpp' -o -name '*.h')
+done < <(git ls-files '*.cpp' '*.h' 2>/dev/null || find core config sensors enforcers actuator integrations jobs daemon tools -name '*.cpp' -o -name '*.h')
 
 if [ "$bad" -gt 0 ]; then
   echo "layer-check: $bad upward include(s); see the layers at the top of $0" >&2

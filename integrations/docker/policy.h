@@ -1,6 +1,6 @@
-// Pure decisions of the Docker integration: which tier a container belongs to, whether it is
-// protected, whether a container a human unpaused should be paused again, and the reconnect
-// backoff. No I/O and no clock reads: `now` is an argument (STYLE.md rule 3).
+// Pure decisions of the Docker integration: whether a container a human unpaused should be
+// paused again, the socket path and the reconnect backoff
+// (tiers: enforcers/tiers.h). No I/O and no clock reads: `now` is an argument.
 #pragma once
 
 #include <array>
@@ -12,26 +12,10 @@
 
 #include "config/config.h"
 #include "core/clock.h"
+#include "enforcers/tiers.h"
 #include "integrations/docker/docker_parse.h"
 
 namespace adrg::docker {
-
-inline constexpr std::string_view kTierLabel = "adrg.tier";
-
-// Tier of a container, or nullopt when it is not governed.
-//  1. Docker label adrg.tier=N (N in 0..3) wins over globs (ADRG 1.1). A label outside 0..3 or
-//     not a number is ignored (and reported through `label_error` when given).
-//  2. Otherwise the first tier, in id order 0..3, with a glob (fnmatch(3), no flags: Python's
-//     fnmatch on POSIX, case-sensitive) matching the name.
-//  3. Otherwise nullopt: ADRG leaves containers no tier names alone, so adrg does too. They stay
-//     out of DockerInventory::units() and no rule can pause, throttle or restart them.
-std::optional<int> match_tier(std::string_view name, const Labels& labels,
-                              const std::array<TierConfig, 4>& tiers,
-                              std::string* label_error = nullptr);
-
-// Tier 0 or a name matching one of `protected_containers` (exact names or globs).
-bool is_protected_container(std::string_view name, int tier,
-                            const std::vector<std::string>& protected_patterns);
 
 // Re-pause after a human unpaused a container adrg had paused.
 // A human who runs `docker unpause` on a container adrg paused usually wants it to run (to

@@ -34,7 +34,7 @@ build="${BENCH_BUILD:-$repo/build-bench}"
 what="${1:-all}"
 runs="${RUNS:-20}"
 
-# GCC 12 at -O2 reports a false maybe-uninitialized in core/daemon/actuator.cpp (std::optional);
+# GCC 12 at -O2 reports a false maybe-uninitialized in actuator/actuator.cpp (std::optional);
 # a benchmark build must not stop on a warning the Debug/ASan test build never sees.
 cmake_flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DADRG_BUILD_TESTS=OFF
   "-DCMAKE_CXX_FLAGS=-Wno-error=maybe-uninitialized")
@@ -80,7 +80,7 @@ if [ "$what" = vm ] || [ "$what" = docker-vm ]; then
   fi
   E2E_DISK_BPS="$disk_bps" E2E_DISK_IOPS="$disk_iops" \
     E2E_WORK="$work" E2E_TIMEOUT="${VM_TIMEOUT:-2400}" E2E_MEM="${E2E_MEM:-2048}" \
-    ADRG_BIN="$build/core/daemon/adrg" "$repo/tests/e2e/vm/run-vm.sh" "${run_args[@]}" || status=$?
+    ADRG_BIN="$build/daemon/adrg" "$repo/tests/e2e/vm/run-vm.sh" "${run_args[@]}" || status=$?
   cat "$work/result.txt" 2>/dev/null || true
   [ "$status" -eq 0 ] || { echo "run-benchmarks: VM run failed ($status); see $work" >&2; exit 1; }
   exit 0
@@ -89,7 +89,7 @@ fi
 cmake -S "$repo" -B "$build" "${cmake_flags[@]}" >/dev/null
 cmake --build "$build" -j"$(nproc)" --target adrg bench_policy bench_cgroup_units bench_reaction \
   bench_library_floor >/dev/null
-adrg="$build/core/daemon/adrg"
+adrg="$build/daemon/adrg"
 units="$build/tools/bench_cgroup_units"
 
 echo "# adrg benchmarks — $(date -u +%FT%TZ), $(uname -r), $(nproc) CPUs, $(load)"

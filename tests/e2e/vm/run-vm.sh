@@ -13,7 +13,7 @@
 # saves the journal to the share as journal.txt. Without it test.sh runs under the initramfs'
 # busybox sh as PID 1's child, and a scratch disk is attached instead.
 # Environment:
-#   ADRG_BIN     adrg binary to test (default build/core/daemon/adrg)
+#   ADRG_BIN     adrg binary to test (default build/daemon/adrg)
 #   E2E_CACHE    build-image.sh's output (default /var/cache/adrg-e2e)
 #   E2E_WORK     share directory to use and keep (default: a fresh temp dir, kept and printed);
 #                the guest writes result.txt and guest.log there
@@ -35,7 +35,7 @@ if [ "${1:-}" = "--systemd" ]; then
 fi
 script="${1:?usage: run-vm.sh [--systemd] GUEST_SCRIPT [EXTRA[:DEST]...]}"
 shift
-adrg="${ADRG_BIN:-$repo/build/core/daemon/adrg}"
+adrg="${ADRG_BIN:-$repo/build/daemon/adrg}"
 timeout_s="${E2E_TIMEOUT:-600}"
 
 disk="$cache/disk.img"
@@ -49,7 +49,7 @@ command -v qemu-system-x86_64 >/dev/null || { echo "run-vm: qemu-system-x86_64 m
 
 work="${E2E_WORK:-$(mktemp -d /tmp/adrg-e2e-vm.XXXXXX)}"
 mkdir -p "$work/bin" "$work/lib"
-rm -f "$work/result.txt" "$work/guest.log" "$work/journal.txt"
+rm -f "$work/result.txt" "$work/guest.log" "$work/journal.txt" "$work/hang-diagnosis.txt"
 cp "$script" "$work/test.sh"
 chmod +x "$work/test.sh"
 cp "$(dirname "${BASH_SOURCE[0]}")/guest/checks-lib.sh" "$(dirname "${BASH_SOURCE[0]}")/guest/docker-lib.sh" "$work/"
@@ -75,10 +75,12 @@ for bin in "${libs_of[@]}"; do
   { ldd "$bin" 2>/dev/null || true; } | awk '/=> \// {print $3} /^\t\/lib64\// {print $1}' |
     while read -r lib; do cp -L "$lib" "$work/lib/$(basename "$lib")"; done
 done
-# The guest has no host environment: forward the sanitizer settings (and the kill -9 soak's
-# SOAK_ROUNDS, for a long soak by hand) explicitly.
+# The guest has no host environment: forward the sanitizer settings, the deadline (the systemd
+# guest stops its test.sh a minute before it and says what hung) and the kill -9 soak's
+# SOAK_ROUNDS (for a long soak by hand) explicitly.
 : >"$work/env"
-for var in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS SOAK_ROUNDS; do
+E2E_TIMEOUT="$timeout_s"
+for var in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS SOAK_ROUNDS E2E_TIMEOUT; do
   if [ -n "${!var:-}" ]; then printf 'export %s=%q\n' "$var" "${!var}" >>"$work/env"; fi
 done
 append="console=ttyS0 quiet panic=-1 no_timer_check"

@@ -16,7 +16,7 @@
 #   extras=build-asan/tools/adrgctl; for f in setup.sh tools/packages.sh \
 #     integrations/systemd/adrg.service config/config.yaml config/adrg.env README.md; do
 #     extras+=" $f:src/$f"; done
-#   ADRG_BIN=build-asan/core/daemon/adrg tests/e2e/vm/run-vm.sh --systemd \
+#   ADRG_BIN=build-asan/daemon/adrg tests/e2e/vm/run-vm.sh --systemd \
 #     tests/e2e/vm/guest/setup-systemd-checks.sh $extras
 set -u
 
