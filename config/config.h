@@ -1,5 +1,5 @@
 // Validated, plain configuration. Every key of ADRG 1.1.2's config.yaml
-// (shared/reference/adrg-1.1.2-config.yaml) has a field here with ADRG's default; adrg's own
+// (tests/data/adrg-1.1.2-config.yaml) has a field here with ADRG's default; adrg's own
 // additions are marked "adrg extension". Loading lives in config/loader.h.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Loads ADRG's config.yaml unchanged (shared/reference/adrg-1.1.2-config.yaml is the contract) into
+// Loads ADRG's config.yaml unchanged (tests/data/adrg-1.1.2-config.yaml is the contract) into
 // the validated Config of config/config.h. Every problem carries file:line:column, and all of
 // them are collected in one pass so a user fixes a file in one go.
 #pragma once

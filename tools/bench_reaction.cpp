@@ -5,7 +5,7 @@
 //
 // What is measured, and why not "frozen 1": the issue asks for the time to tier 3 frozen. No
 // adrg rule freezes on a CPU or I/O storm, and ADRG 1.1 did not either: its io_pressure rule
-// (shared/reference/adrg-1.1.2-config.yaml) applies io.max caps to tier 3 ("apply io.max caps to
+// (tests/data/adrg-1.1.2-config.yaml) applies io.max caps to tier 3 ("apply io.max caps to
 // Tier 3"); pausing is for media, heat and the manual trigger, and there is no CPU-pressure rule
 // at all. Inventing a freeze-on-pressure rule would change ADRG's semantics, so both observers
 // are timed to the io rule's real enforcement: tier 3's io.max holding a limit, seen through

@@ -9,7 +9,7 @@ build_packages=(g++ cmake make pkg-config liburing-dev libyaml-cpp-dev libsimdjs
 # What the built adrg and adrgctl load at run time (bookworm sonames; `ldd` of both binaries).
 runtime_packages=(liburing2 libyaml-cpp0.7 libsimdjson14 libcurl4 libspdlog1.10 libfmt9
   libsystemd0 libmicrohttpd12 ca-certificates)
-# Real peers the tests run against (shared/ENVIRONMENT.md): no mocks where these run.
+# Real peers the tests run against: no mocks where these run.
 test_packages=(curl procps iproute2 docker.io busybox-static qbittorrent-nox transmission-daemon
   prometheus stress-ng fio wrk python3 qemu-system-x86 cpio kmod debootstrap e2fsprogs file ccache chromium
   clang-format)

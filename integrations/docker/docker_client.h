@@ -1,9 +1,9 @@
 // Docker Engine API client over the unix socket. Every call is asynchronous through HttpClient
 // (libcurl multi on the reactor): nothing here blocks the loop, and the *_all batch calls put
 // every request in flight at once, because pausing 30 containers one round trip after another
-// is what adrg exists to avoid (DESIGN.md: "concurrently, never in sequence").
+// is what adrg exists to avoid (concurrently, never in sequence).
 //
-// Engine quirks handled here (shared/reference/real-peers.md §1, Engine 20.10.24):
+// Engine quirks handled here (verified against Engine 20.10.24):
 //  - API 1.41 is the maximum; /v1.43/ answers 400. We negotiate from GET /version and cap at
 //    kMaxApiVersion.
 //  - pause of a paused container answers 409 "... is already paused"; unpause of a running one

@@ -2,7 +2,7 @@
 // stream, with a full resync after every (re)connect. It is the governor's only view of
 // containers; the actuator re-applies tier baselines and active overrides when it reports a
 // unit started/restarted (Docker recreates the cgroup on every start, so direct cgroup writes
-// are lost: DESIGN.md "Kernel facts").
+// are lost; docs/ARCHITECTURE.md, invariants).
 //
 // Lifecycle: start() -> GET /version (negotiate) -> GET /events?since=<now> (queued while
 // syncing) -> GET /containers/json -> inspect all concurrently -> diff against what we knew ->

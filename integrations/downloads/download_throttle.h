@@ -13,7 +13,7 @@
 // to it (coalescing: engage+release+engage while a request is out costs one more step, not
 // three). Errors (client down, timeouts) retry with exponential backoff (1 s .. 60 s), logged
 // once per failure streak and once on recovery. Refused credentials are NOT retried on a timer:
-// qBittorrent bans the address after 5 failed logins (real-peers.md §2), so the next attempt
+// qBittorrent bans the address after 5 failed logins, so the next attempt
 // waits for the next change of wish, a new client (config reload) or release_now().
 //
 // Destroying the throttle releases nothing (on purpose: it behaves like a crash, and the journal

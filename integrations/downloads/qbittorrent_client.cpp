@@ -75,7 +75,7 @@ void QbittorrentClient::login(StatusCallback done) {
     } else if (response.status != 200) {
       status = transport_error(response, "qbittorrent login at " + display_url());
     } else if (!qbittorrent_login_ok(response.body)) {
-      // Wrong credentials: HTTP 200 with "Fails." (real-peers.md §2).
+      // Wrong credentials: HTTP 200 with "Fails." (qbittorrent-nox 4.5.2).
       status = Error{std::make_error_code(std::errc::permission_denied),
                      "qbittorrent login at " + display_url() + " as '" + username_ +
                          "' failed (wrong username or password; the WebUI answered \"" +

@@ -1,6 +1,6 @@
 // qBittorrent WebUI API v2
 // (https://github.com/qbittorrent/qBittorrent/wiki/WebUI-API-(qBittorrent-4.1)), verified against
-// qbittorrent-nox 4.5.2 (shared/reference/real-peers.md §2). Quirks handled:
+// qbittorrent-nox 4.5.2. Quirks handled:
 //  - POST /api/v2/auth/login answers HTTP 200 with "Ok." or "Fails." (never 401): the body
 //    decides. The session is the cookie it sets (SID=...; 5.x may name it differently, so the
 //    first cookie is kept whatever its name) and is sent back on every call.

@@ -1,5 +1,5 @@
 // Transmission JSON-RPC (https://github.com/transmission/transmission/blob/main/docs/rpc-spec.md),
-// verified against transmission-daemon 3.00, rpc-version 16 (shared/reference/real-peers.md §3).
+// verified against transmission-daemon 3.00, rpc-version 16.
 // Quirks handled:
 //  - CSRF handshake on EVERY request: a missing, stale or expired X-Transmission-Session-Id is
 //    answered 409 with the current id in that header; take it and resend (the id changes while

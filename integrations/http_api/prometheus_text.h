@@ -1,6 +1,6 @@
 // A small writer for the Prometheus text exposition format 0.0.4, which the governor fills for
-// GET /metrics. It takes care of what promtool and Prometheus 2.42 are strict or silent about
-// (shared/reference/real-peers.md §4): HELP and TYPE exactly once per family, in front of its
+// GET /metrics. It takes care of what promtool and Prometheus 2.42 are strict or silent
+// about: HELP and TYPE exactly once per family, in front of its
 // samples; label values escaped (\\ \" \n), since a raw newline is a parse error; duplicate series
 // collapsed here, because promtool does not flag them and Prometheus silently keeps the first;
 // and a final newline, whose absence is a parse error.

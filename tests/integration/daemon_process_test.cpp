@@ -40,8 +40,8 @@ TEST(AdrgCli, CheckConfigAcceptsTheBundledConfig) {
 }
 
 TEST(AdrgCli, CheckConfigAcceptsAdrgsOwnTemplateUnchanged) {
-  auto r = run_command(kAdrg + " --check-config --config " ADRG_SHARED_DIR
-                               "/reference/adrg-1.1.2-config.yaml");
+  auto r =
+      run_command(kAdrg + " --check-config --config " ADRG_TEST_DATA_DIR "/adrg-1.1.2-config.yaml");
   EXPECT_EQ(r.exit_code, 0) << r.output;
 }
 

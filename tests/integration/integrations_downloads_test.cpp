@@ -1,5 +1,5 @@
 // Download throttling against a REAL qbittorrent-nox 4.5.2 and a REAL transmission-daemon 3.00,
-// started here on loopback with the recipes of shared/reference/real-peers.md §2/§3. Every
+// started here on loopback with tests/support/download_peers. Every
 // check of the client's limit goes through the peer's own curl helper, never through adrg's
 // client, so the tests prove what the download client really shows.
 #include <gtest/gtest.h>

@@ -68,7 +68,7 @@ QbittorrentPeer::~QbittorrentPeer() { stop(); }
 void QbittorrentPeer::write_config() const {
   std::filesystem::create_directories(dir_ + "/qBittorrent/config");
   std::filesystem::create_directories(dir_ + "/dl");
-  // real-peers.md §2: loopback only, no DHT/LSD/PeX/UPnP/GeoIP. MaxAuthenticationFailCount is
+  // qbittorrent-nox: loopback only, no DHT/LSD/PeX/UPnP/GeoIP. MaxAuthenticationFailCount is
   // high so wrong-password tests do not get 127.0.0.1 banned for an hour.
   std::ofstream conf(dir_ + "/qBittorrent/config/qBittorrent.conf");
   conf << "[LegalNotice]\nAccepted=true\n\n"
@@ -156,7 +156,7 @@ TransmissionPeer::~TransmissionPeer() { stop(); }
 bool TransmissionPeer::start(std::string* error) {
   stop();
   std::filesystem::create_directories(dir_ + "/dl");
-  // real-peers.md §3: RPC and peers on loopback only, no DHT (-O), no LPD (-Y), no port mapping
+  // transmission-daemon: RPC and peers on loopback only, no DHT (-O), no LPD (-Y), no port mapping
   // (-M), basic auth (-t -u -v), foreground (-f).
   process_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{kProgram,    "-f",

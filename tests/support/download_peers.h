@@ -1,5 +1,5 @@
 // Real download clients for integration tests, started on loopback with the verified recipes of
-// shared/reference/real-peers.md §2 (qbittorrent-nox 4.5.2) and §3 (transmission-daemon 3.00):
+// qbittorrent-nox 4.5.2 and transmission-daemon 3.00:
 // random free ports, a temporary profile, and the loopback-only config written BEFORE the first
 // start (without it qBittorrent listens on every address and turns on DHT/LSD/PeX/UPnP).
 // Each peer also has a tiny curl-based API client, independent of adrg's, so a test checks what

@@ -31,8 +31,7 @@ void expect_job_defaults(const JobsConfig& j) {
 }
 
 TEST(ConfigJobs, AdrgReferenceTemplateGetsJobDefaults) {
-  ConfigLoad load =
-      load_config_file(ADRG_SHARED_DIR "/reference/adrg-1.1.2-config.yaml", isolated());
+  ConfigLoad load = load_config_file(ADRG_TEST_DATA_DIR "/adrg-1.1.2-config.yaml", isolated());
   ASSERT_TRUE(load.ok()) << all_issues(load);
   expect_job_defaults(load.config->jobs);
   for (const auto& w : load.warnings) EXPECT_EQ(w.message.find("jobs"), std::string::npos);

@@ -98,7 +98,7 @@ void expect_adrg_defaults(const Config& c) {
 }
 
 TEST(ConfigLoader, AdrgReferenceTemplateLoadsWithAdrgDefaults) {
-  const std::string path = ADRG_SHARED_DIR "/reference/adrg-1.1.2-config.yaml";
+  const std::string path = ADRG_TEST_DATA_DIR "/adrg-1.1.2-config.yaml";
   ConfigLoad load = load_config_file(path, isolated());
   ASSERT_TRUE(load.ok()) << all_issues(load);
   EXPECT_TRUE(load.errors.empty());
@@ -123,8 +123,7 @@ TEST(ConfigLoader, AdrgTemplateWithSecretsFromTheEnvironment) {
       {"ADRG_NTFY_TOKEN", "nt"},
       {"ADRG_GOTIFY_URL", "http://gotify.local"},
       {"ADRG_GOTIFY_TOKEN", "gt"}};
-  ConfigLoad load =
-      load_config_file(ADRG_SHARED_DIR "/reference/adrg-1.1.2-config.yaml", isolated(&env));
+  ConfigLoad load = load_config_file(ADRG_TEST_DATA_DIR "/adrg-1.1.2-config.yaml", isolated(&env));
   ASSERT_TRUE(load.ok()) << all_issues(load);
   EXPECT_TRUE(load.warnings.empty()) << all_issues(load);
   const Config& c = *load.config;

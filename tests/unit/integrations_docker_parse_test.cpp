@@ -1,5 +1,5 @@
 // The Docker parsers on samples recorded from Engine 20.10.24 (API 1.41) on this host
-// (shared/reference/real-peers.md §1), plus malformed input.
+// (Engine 20.10.24), plus malformed input.
 #include <gtest/gtest.h>
 
 #include <string>

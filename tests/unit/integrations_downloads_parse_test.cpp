@@ -1,5 +1,5 @@
 // Pure download-client reply parsers, on replies recorded from transmission-daemon 3.00 and
-// qbittorrent-nox 4.5.2 (real-peers.md §2, §3) and malformed ones (the fuzz target's seeds).
+// qbittorrent-nox 4.5.2 and malformed ones (the fuzz target's seeds).
 #include <gtest/gtest.h>
 
 #include <string_view>
