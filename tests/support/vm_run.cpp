@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <initializer_list>
 #include <sstream>
 
@@ -73,12 +74,26 @@ VmRun run_vm(const std::string& run_vm_args, const std::string& work_dir,
                 std::to_string(run.seconds) + " s\n--- run-vm.sh\n" + vm.output +
                 "\n--- result.txt\n" + run.result + "\n--- guest.log\n" +
                 read_or(work_dir + "/guest.log", "(no guest.log)");
+  // Written by the systemd guest when its test.sh overran, and by docker-lib.sh's run_ctr when
+  // a docker run never returned (adrg-e2e-diagnose): shown even when the retry passed, so that
+  // a rare hang of the container runtime leaves its evidence in the CI log.
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(work_dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name != "hang-diagnosis.txt" && !name.starts_with("run-hang-")) continue;
+    std::string text = read_or(entry.path().string(), "");
+    constexpr std::size_t kShown = 60000;
+    if (text.size() > kShown) text = text.substr(0, kShown) + "\n[... cut]";
+    run.diagnosis += "\n--- " + name + "\n" + text;
+  }
+  run.context += run.diagnosis;
   return run;
 }
 
 void expect_vm_checks_pass(const VmRun& run, const std::vector<std::string>& required) {
   // Shown on success too: the measured values in the verdicts are the point of these tests.
-  std::printf("%s\nVM run: %lld s\n", run.result.c_str(), run.seconds);
+  std::printf("%s\nVM run: %lld s\n%s", run.result.c_str(), run.seconds,
+              run.exit_code == 0 ? run.diagnosis.c_str() : "");
   if (run.exit_code == 2) {
     ADD_FAILURE() << "no verdict from the guest (boot failure or timeout)\n"
                   << run.context << "\n--- console\n"

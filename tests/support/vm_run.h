@@ -41,6 +41,9 @@ struct VmRun {
   std::string result;   // result.txt
   std::string context;  // run-vm.sh output, result.txt, guest.log, for failure messages
   std::string console;  // console.log (serial)
+  // What the guest saved when something it waited on never answered (hang-diagnosis.txt,
+  // run-hang-*.txt); empty when nothing hung.
+  std::string diagnosis;
 };
 // run-vm.sh RUN_VM_ARGS with the share in `work_dir`; the guest gets `timeout_seconds`. `env`
 // ("K=V ...") adds run-vm.sh settings, e.g. E2E_MEM.

@@ -95,11 +95,23 @@ same_as() {
   echo "$bad"
   return 1
 }
-# run_ctr NAME [docker run options...] -- CMD...: a container on the busybox image, no network.
+# run_ctr NAME [docker run options...] IMAGE CMD...: a container, no network, started within
+# DOCKER_RUN_S (120 s; a run takes 2-20 s under TCG). Docker 20.10's runtime has been seen, rarely
+# (one run in many hundreds), to never answer a `docker run` under the emulator, before adrg
+# even ran: then what was waiting is saved to the share (run-hang-NAME.txt, the guest's
+# processes and wait channels, dockerd's goroutines, the journals), a NOTE line in result.txt
+# says so, and the container is removed and run once more. A second hang fails the run.
+DOCKER_RUN_S=120
 run_ctr() {
   local name=$1
   shift
-  docker run -d --network none --name "$name" "$@" >/dev/null
+  timeout "$DOCKER_RUN_S" docker run -d --network none --name "$name" "$@" >/dev/null
+  local rc=$?
+  [ $rc -eq 124 ] || return $rc
+  /usr/local/sbin/adrg-e2e-diagnose >"$H/run-hang-$name.txt" 2>&1
+  echo "NOTE docker run of $name did not return in $DOCKER_RUN_S s (at uptime $(uptime_s) s): diagnosed in run-hang-$name.txt, removed and run again" >>"$RESULT"
+  timeout 60 docker rm -f "$name" >/dev/null 2>&1
+  timeout "$DOCKER_RUN_S" docker run -d --network none --name "$name" "$@" >/dev/null
 }
 spin() { run_ctr "$1" "${@:2}" "$IMG" sh -c 'while :; do :; done'; }
 # As PID 1 a plain `sleep` ignores SIGTERM: every stop would wait out Docker's 10 s grace.
