@@ -493,6 +493,31 @@ void Actuator::apply(const DesiredState& desired, const std::vector<UnitSnapshot
   if (gathering_) flush_file_ops();
   prune();
   refresh_applied();
+  restart_units(desired.restarts, by_id);
+}
+
+void Actuator::restart_units(const std::vector<RestartRequest>& restarts,
+                             const std::map<std::string, const UnitSnapshot*>& by_id) {
+  for (const RestartRequest& request : restarts) {
+    auto it = by_id.find(request.unit_id);
+    if (it == by_id.end()) continue;  // gone since the plan was made
+    const UnitSnapshot& unit = *it->second;
+    if (options_.dry_run || restarter_ == nullptr) {
+      spdlog::info("{}restart {} ({})", options_.dry_run ? "dry-run: would " : "no runtime to ",
+                   unit.name, request.reason);
+      continue;
+    }
+    ++restarts_requested_;
+    ++restarts_in_flight_;
+    restarter_->restart(unit, [this, name = unit.name](Status st) {
+      --restarts_in_flight_;
+      if (!st) {
+        spdlog::error("restart of {} failed: {}", name, st.error().describe());
+      } else {
+        spdlog::info("restarted {}", name);
+      }
+    });
+  }
 }
 
 void Actuator::kick(const UnitKey& unit_key, const FileKey& file_key) {
@@ -1130,7 +1155,7 @@ void Actuator::forget_written(const std::string& unit_id, const std::string& new
 }
 
 std::size_t Actuator::pending_operations() const {
-  std::size_t n = release_unpauses_;
+  std::size_t n = release_unpauses_ + restarts_in_flight_;
   for (const auto& [uk, state] : units_) {
     for (const auto& [fk, key] : state->keys) n += key.in_flight ? 1 : 0;
   }

@@ -71,6 +71,16 @@ class UnitPauser {
   virtual bool outcome_unknown(const Error& /*error*/) const { return false; }
 };
 
+// Restarts a container through its runtime (Docker's restart API, which recreates its cgroup).
+// A restart cannot be undone, so it is not journaled; it is still an effect, planned by the
+// rules and made here, so dry-run and the count live in one place. `done` runs on the reactor
+// thread.
+class UnitRestarter {
+ public:
+  virtual ~UnitRestarter() = default;
+  virtual void restart(const UnitSnapshot& unit, std::function<void(Status)> done) = 0;
+};
+
 class Actuator {
  public:
   Actuator(ActuatorOptions options, BlockingExecutor* executor, UnitPauser* container_pauser);
@@ -84,11 +94,15 @@ class Actuator {
   // govern; the lost originals cannot be recovered by refusing to run). Errors: unreadable file.
   Status start();
 
+  // Where DesiredState::restarts go (none: they are logged and dropped).
+  void set_restarter(UnitRestarter* restarter) { restarter_ = restarter; }
+
   // Diff desired vs applied and write only what changed. A unit is written only when it is in
   // both `desired` and `units` (running, with a cgroup path); anything adrg had applied to a unit
   // that is no longer desired (or no longer seen) gets its original back. A unit's cgroup path
   // may be absolute or relative to cgroup_root ("/docker/<id>" as /proc/<pid>/cgroup shows it).
-  // DesiredState::restarts are not handled here (integrations/docker does restarts).
+  // DesiredState::restarts go to the restarter last, after every write of this apply() (in
+  // dry-run they are logged and counted only).
   void apply(const DesiredState& desired, const std::vector<UnitSnapshot>& units);
 
   // Restores every journaled original synchronously (after draining the executor) and starts
@@ -108,6 +122,9 @@ class Actuator {
   // `docker update` may have rewritten the unit's limit files in place: each file adrg holds is
   // written again on the next apply(); a Docker pause is not touched (it survives an update).
   void on_unit_files_rewritten(const std::string& unit_id);
+
+  // Restarts asked of the restarter since construction (none in dry-run).
+  std::uint64_t restarts_requested() const { return restarts_requested_; }
 
   // Operations in flight (writes on the executor, Docker calls); 0 when everything settled.
   std::size_t pending_operations() const;
@@ -192,6 +209,11 @@ class Actuator {
   ActuatorOptions options_;
   BlockingExecutor* executor_;
   UnitPauser* pauser_;
+  UnitRestarter* restarter_ = nullptr;
+  std::uint64_t restarts_requested_ = 0;
+  std::size_t restarts_in_flight_ = 0;
+  void restart_units(const std::vector<RestartRequest>& restarts,
+                     const std::map<std::string, const UnitSnapshot*>& by_id);
   int cpu_count_ = 1;
   std::vector<std::string> io_devices_;
   // The journal is touched only by blocking work (worker thread) or when nothing is in flight;

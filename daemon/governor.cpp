@@ -12,21 +12,15 @@
 #include "enforcers/tiers.h"
 #include "integrations/docker/policy.h"
 #include "jobs/job_http.h"
-#include "sensors/io_stat.h"
 
 namespace adrg {
 
 namespace {
 
+using UnitList = std::vector<UnitSnapshot>;
+
 // Long enough for the rules' stall meter (>= 200 ms), short enough to act well inside a second.
 constexpr Duration kPsiFollowUp = std::chrono::milliseconds(250);
-
-std::string unit_name(const std::vector<UnitSnapshot>& units, const std::string& id) {
-  for (const auto& u : units) {
-    if (u.id == id) return u.name;
-  }
-  return id;
-}
 
 bool same_http_config(const HttpServerConfig& a, const HttpServerConfig& b) {
   return a.enabled == b.enabled && a.host == b.host && a.port == b.port &&
@@ -43,7 +37,8 @@ Governor::Governor(Reactor& reactor, const Clock& clock, Config config, Governor
       options_(std::move(options)),
       started_at_(clock.now()),
       http_(reactor),
-      executor_(reactor) {}
+      executor_(reactor),
+      observation_(config_.general.proc_root) {}
 
 Governor::~Governor() {
   // Sources first (their callbacks capture this), then the actuator, whose destructor drains
@@ -57,6 +52,7 @@ Governor::~Governor() {
   media_.reset();
   notifications_.reset();
   for (const auto& [name, id] : psi_followups_) reactor_.cancel(id);
+  loop_.reset();
   for (auto id : {signals_, config_watch_, config_debounce_, reconcile_timer_, ready_timer_,
                   shutdown_timer_}) {
     if (id != 0) reactor_.cancel(id);
@@ -80,7 +76,8 @@ Status Governor::start() {
   actuator_options.io_devices = config_.io_pressure.devices;
   actuator_options.sys_root = options_.sys_root;
   actuator_options.instant_relief = config_.general.instant_relief;
-  actuator_ = std::make_unique<Actuator>(actuator_options, &executor_, pauser_.get());
+  actuator_ = std::make_unique<Actuator>(actuator_options, &executor_, runtime_.get());
+  actuator_->set_restarter(runtime_.get());
   // Without the journal adrg could not promise to restore what it changes: refuse to run.
   if (auto st = actuator_->start(); !st) return st;
 
@@ -89,6 +86,7 @@ Status Governor::start() {
       reactor_, [this](const CgroupEvent& event) { on_cgroup_event(event); });
   arm_cgroup_units();
   arm_jobs();
+  arm_evaluation_loop();
   arm_config_watch();
   arm_psi_triggers();
   arm_thermal();
@@ -160,15 +158,7 @@ void Governor::arm_psi_triggers() {
 void Governor::on_psi_edge(const std::string& name) {
   ++edges_by_source_["psi:" + name];
   auto spec = psi_triggers_ ? psi_triggers_->spec(name) : std::nullopt;
-  double proven = spec ? spec->proven_percent() : 0;
-  if (name == "io") {
-    io_edge_ = true;
-    io_edge_proven_ = proven;
-  }
-  if (name == "memory") {
-    memory_edge_ = true;
-    memory_edge_proven_ = proven;
-  }
+  observation_.psi_edge(name, spec ? spec->proven_percent() : 0);
   evaluate("psi trigger " + name);
   // When the trigger's own stall/window does not clear a rule's threshold, the rules' fast path
   // measures the stall since the previous evaluation, which may be a whole reconcile tick ago
@@ -177,8 +167,7 @@ void Governor::on_psi_edge(const std::string& name) {
   if (psi_followups_.contains(name)) return;
   auto timer = reactor_.add_timer(kPsiFollowUp, Duration::zero(), [this, name] {
     psi_followups_.erase(name);
-    if (name == "io") io_edge_ = true;
-    if (name == "memory") memory_edge_ = true;
+    observation_.psi_edge(name, 0);
     evaluate("psi follow-up " + name);
   });
   if (timer) psi_followups_[name] = *timer;
@@ -186,13 +175,13 @@ void Governor::on_psi_edge(const std::string& name) {
 
 void Governor::arm_thermal() {
   thermal_.reset();
-  temperature_c_.reset();
+  observation_.set_temperature(std::nullopt);
   if (!config_.thermal.enabled) return;
   thermal_ = std::make_unique<ThermalSensor>(
       reactor_, config_.general.thermal_root, config_.general.hwmon_root,
       from_seconds(config_.thermal.poll_interval_seconds), [this](std::optional<double> celsius) {
-        bool changed = celsius != temperature_c_;
-        temperature_c_ = celsius;
+        bool changed = celsius != observation_.temperature();
+        observation_.set_temperature(celsius);
         if (changed && ready_sent_) evaluate("thermal");
       });
   if (auto st = thermal_->start(); !st) {
@@ -226,7 +215,7 @@ void Governor::arm_docker() {
   inventory_options.proc_root = config_.general.proc_root;
   inventory_ = std::make_unique<docker::DockerInventory>(reactor_, *docker_, config_, clock_,
                                                          inventory_options);
-  pauser_ = std::make_unique<DockerUnitPauser>(*inventory_);
+  runtime_ = std::make_unique<DockerRuntime>(*inventory_);
   inventory_->set_on_ready([this](const std::vector<UnitSnapshot>& units) {
     spdlog::info("docker inventory ready: {} governed containers, {} ungoverned", units.size(),
                  inventory_->unmanaged().size());
@@ -327,8 +316,9 @@ void Governor::on_units_changed(const std::vector<docker::UnitChange>& changes) 
         if (actuator_) actuator_->on_unit_files_rewritten(change.id);
         break;
       case docker::UnitChangeKind::kUnpausedExternally: {
-        auto want = last_result_.desired.units.find(change.id);
-        bool claim_holds = want != last_result_.desired.units.end() && want->second.paused;
+        const auto& desired = last_result().desired.units;
+        auto want = desired.find(change.id);
+        bool claim_holds = want != desired.end() && want->second.paused;
         bool repause = repause_.should_repause(change.id, claim_holds, clock_.now());
         spdlog::warn("container {} was unpaused by someone else while adrg held it paused; {}",
                      change.name,
@@ -368,7 +358,7 @@ Status Governor::arm_http_api() {
     if (auto st = media_->handle_webhook(content_type, body, events); !st) return st;
     for (auto& event : events) {
       ++edges_by_source_["webhook:" + std::string(to_string(event.kind))];
-      pending_triggers_.push_back(std::move(event));
+      if (loop_) loop_->queue(std::move(event));
     }
     if (!events.empty()) evaluate("media webhook");
     return {};
@@ -390,7 +380,7 @@ void Governor::maybe_ready() {
     ready_timer_ = 0;
   }
   evaluate("start");
-  auto& units = last_snapshot_.units;
+  const auto& units = last_snapshot().units;
   std::string status = "governing " + std::to_string(units.size()) + " containers" +
                        (options_.dry_run ? " (dry run)" : "") + ", reactor " +
                        std::string(to_string(reactor_.backend()));
@@ -431,7 +421,7 @@ void Governor::sync_cgroup_event_watches(const std::vector<UnitSnapshot>& units)
 }
 
 void Governor::on_cgroup_event(const CgroupEvent& event) {
-  std::string name = unit_name(last_snapshot_.units, event.unit_id);
+  std::string name = unit_name(last_snapshot().units, event.unit_id);
   ++edges_by_source_["cgroup:" + std::string(to_string(event.kind))];
   switch (event.kind) {
     case CgroupEvent::Kind::kOomKill:
@@ -449,104 +439,55 @@ void Governor::on_cgroup_event(const CgroupEvent& event) {
   }
 }
 
-std::vector<UnitSnapshot> Governor::current_units() const {
-  std::vector<UnitSnapshot> units;
-  if (inventory_) units = inventory_->units();
-  if (cgroup_units_) {
-    units.insert(units.end(), cgroup_units_->units().begin(), cgroup_units_->units().end());
+// The observation sources and the loop that turns each edge into effects and events.
+void Governor::arm_evaluation_loop() {
+  observation_.add_units({[this] {
+                            if (inventory_) inventory_->refresh_memory();
+                          },
+                          [this] { return inventory_ ? inventory_->units() : UnitList{}; }});
+  observation_.add_units({[this] {
+                            if (cgroup_units_) cgroup_units_->refresh_memory();
+                          },
+                          [this] { return cgroup_units_ ? cgroup_units_->units() : UnitList{}; }});
+  observation_.add_units({[this] {
+                            if (jobs_) jobs_->refresh_memory();
+                          },
+                          [this] { return jobs_ ? jobs_->units() : UnitList{}; }});
+  if (media_) {
+    observation_.set_media(
+        {[this] { return media_->sessions(); }, [this] { return media_->reachable(); }});
   }
-  if (jobs_) {
-    auto jobs = jobs_->units();
-    units.insert(units.end(), jobs.begin(), jobs.end());
-  }
-  return units;
+  EvaluationHooks hooks;
+  hooks.observe = [this](const GovernorPolicy& policy) {
+    return observation_.build(policy.io().engaged());
+  };
+  hooks.decision = [this](const Decision& decision, const Snapshot& snapshot) {
+    publish_decision(decision, snapshot.units);
+  };
+  hooks.action = [this](const UnitAction& action) {
+    publish_action(action.action, action.unit, action.reason);
+  };
+  hooks.after = [this](const PolicyResult&, const Snapshot& snapshot) {
+    sync_cgroup_event_watches(snapshot.units);
+    if (downloads_) follow_download_wish(policy_.media().download_throttle_wanted());
+    if (jobs_) jobs_->on_snapshot(snapshot);  // admission of queued jobs, retention
+  };
+  loop_ = std::make_unique<EvaluationLoop>(clock_, policy_, *actuator_, std::move(hooks));
 }
 
-Snapshot Governor::build_snapshot() {
-  Snapshot s;
-  const std::string& proc = config_.general.proc_root;
-  if (auto r = read_psi(system_psi_path(proc, PsiResource::kCpu))) s.cpu = *r;
-  if (auto r = read_psi(system_psi_path(proc, PsiResource::kMemory))) s.memory = *r;
-  if (auto r = read_psi(system_psi_path(proc, PsiResource::kIo))) s.io = *r;
-  s.temperature_c = temperature_c_;
-  if (inventory_) inventory_->refresh_memory();
-  if (cgroup_units_) cgroup_units_->refresh_memory();
-  if (jobs_) jobs_->refresh_memory();
-  s.units = current_units();
-  // io.stat of tier 3, only while the io rule holds its cap (it checks whether tier 3 still
-  // presses against it): not on every evaluation, a media_start's included.
-  if (policy_.io().engaged()) {
-    for (UnitSnapshot& unit : s.units) {
-      if (unit.tier == 3 && !unit.is_protected && !unit.cgroup_path.empty()) {
-        unit.io = read_io_stat(unit.cgroup_path);
-      }
-    }
-  }
-  s.media_sessions = media_ ? media_->sessions() : 0;
-  s.media_provider_reachable = media_ ? media_->reachable() : true;
-  s.io_trigger_fired = std::exchange(io_edge_, false);
-  s.memory_trigger_fired = std::exchange(memory_edge_, false);
-  s.io_trigger_proven_percent = std::exchange(io_edge_proven_, 0);
-  s.memory_trigger_proven_percent = std::exchange(memory_edge_proven_, 0);
-  return s;
+const PolicyResult& Governor::last_result() const {
+  static const PolicyResult kNone;
+  return loop_ ? loop_->last_result() : kNone;
+}
+
+const Snapshot& Governor::last_snapshot() const {
+  static const Snapshot kNone;
+  return loop_ ? loop_->last_snapshot() : kNone;
 }
 
 void Governor::evaluate(std::string_view why) {
-  if (stopping_ || !actuator_) return;
-  // Callbacks of the actuator or Docker can ask for an evaluation while one runs: fold them
-  // into one more pass instead of recursing.
-  if (evaluating_) {
-    evaluate_again_ = true;
-    return;
-  }
-  evaluating_ = true;
-  do {
-    evaluate_again_ = false;
-    ++evaluations_;
-    Snapshot snapshot = build_snapshot();
-    auto triggers = std::exchange(pending_triggers_, {});
-    PolicyResult result = policy_.evaluate(config_, snapshot, clock_.now(), triggers);
-    spdlog::debug("evaluate ({}): {} claims, {} decisions", why, result.claims.size(),
-                  result.decisions.size());
-    // Effects first: the events and their log lines (one per unit on a media_start over 30
-    // containers) would otherwise stand between the decision and the first throttle.
-    actuator_->apply(result.desired, snapshot.units);
-    for (const auto& decision : result.decisions) publish_decision(decision);
-    // Per-unit transitions, so /events shows what happens to each container.
-    for (const auto& [id, want] : result.desired.units) {
-      auto before = last_result_.desired.units.find(id);
-      bool was_paused = before != last_result_.desired.units.end() && before->second.paused;
-      bool was_cpu =
-          before != last_result_.desired.units.end() && before->second.cpu_max_percent.has_value();
-      bool was_io = before != last_result_.desired.units.end() && before->second.io_max.has_value();
-      std::string name = unit_name(snapshot.units, id);
-      if (want.paused != was_paused) {
-        publish_action(want.paused ? "pause" : "resume", name,
-                       fmt::format("by {}", fmt::join(want.paused_by, ",")));
-      }
-      if (want.cpu_max_percent.has_value() != was_cpu) {
-        publish_action(want.cpu_max_percent ? "cpu_max" : "cpu_max_release", name,
-                       want.cpu_max_percent
-                           ? fmt::format("{:.1f}% of the machine by {}", *want.cpu_max_percent,
-                                         fmt::join(want.cpu_max_by, ","))
-                           : "released");
-      }
-      if (want.io_max.has_value() != was_io) {
-        publish_action(want.io_max ? "io_max" : "io_max_release", name,
-                       want.io_max
-                           ? fmt::format("rbps={} wbps={} by {}", want.io_max->read_bps,
-                                         want.io_max->write_bps, fmt::join(want.io_max_by, ","))
-                           : "released");
-      }
-    }
-    sync_cgroup_event_watches(snapshot.units);
-    if (downloads_) follow_download_wish(policy_.media().download_throttle_wanted());
-    run_restarts(result.desired.restarts);
-    if (jobs_) jobs_->on_snapshot(snapshot);  // admission of queued jobs, retention
-    last_result_ = std::move(result);
-    last_snapshot_ = std::move(snapshot);
-  } while (evaluate_again_ && !stopping_);
-  evaluating_ = false;
+  if (stopping_ || !loop_) return;
+  loop_->run(config_, why);
 }
 
 void Governor::follow_download_wish(bool wanted) {
@@ -560,32 +501,7 @@ void Governor::follow_download_wish(bool wanted) {
   downloads_->set_wanted(wanted);
 }
 
-void Governor::run_restarts(const std::vector<RestartRequest>& restarts) {
-  if (restarts.empty()) return;
-  std::vector<std::string> ids;
-  for (const auto& r : restarts) {
-    std::string name = unit_name(last_snapshot_.units, r.unit_id);
-    publish_action("restart", name, r.reason);
-    ids.push_back(r.unit_id);
-  }
-  if (options_.dry_run) {
-    spdlog::info("dry-run: would restart {} container(s)", ids.size());
-    return;
-  }
-  if (!inventory_) return;
-  restarts_ += ids.size();
-  inventory_->restart_all(ids, 10, [](std::vector<docker::OpResult> results) {
-    for (const auto& r : results) {
-      if (!r.status) {
-        spdlog::error("restart of {} failed: {}", r.id, r.status.error().describe());
-      } else {
-        spdlog::info("restarted {} in {:.2f} s", r.id, r.seconds);
-      }
-    }
-  });
-}
-
-void Governor::publish_decision(const Decision& decision) {
+void Governor::publish_decision(const Decision& decision, const std::vector<UnitSnapshot>& units) {
   ++decisions_by_rule_[decision.rule];
   JsonWriter w;
   w.begin_object()
@@ -597,7 +513,7 @@ void Governor::publish_decision(const Decision& decision) {
       .field("to", decision.to)
       .field("reason", decision.reason);
   w.key("units").begin_array();
-  for (const auto& id : decision.unit_ids) w.value(unit_name(last_snapshot_.units, id));
+  for (const auto& id : decision.unit_ids) w.value(unit_name(units, id));
   w.end_array().end_object();
   spdlog::info("decision {}", w.str());
   bus_.publish(w.take());
@@ -625,7 +541,7 @@ Status Governor::trigger(std::string_view event, std::string_view source) {
     return Error{std::make_error_code(std::errc::invalid_argument), kind.error().message};
   }
   ++edges_by_source_["trigger:" + std::string(event)];
-  pending_triggers_.push_back(TriggerEvent{*kind, std::string(source)});
+  if (loop_) loop_->queue(TriggerEvent{*kind, std::string(source)});
   publish_action("trigger", "", std::string(event) + " from " + std::string(source));
   evaluate("trigger " + std::string(event));
   if (options_.fault_stall_seconds > 0 && !fault_stalled_) {
@@ -708,6 +624,7 @@ bool Governor::reload(std::string_view why) {
 void Governor::shutdown(std::string_view why) {
   if (stopping_) return;
   stopping_ = true;
+  if (loop_) loop_->stop();
   spdlog::info("stopping ({}): restoring every override", why);
   notifier_.stopping();
   publish_action("daemon_stop", "", std::string(why));

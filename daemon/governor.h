@@ -19,7 +19,9 @@
 #include "core/event_bus.h"
 #include "core/http_client.h"
 #include "core/reactor.h"
-#include "daemon/docker_unit_pauser.h"
+#include "daemon/docker_runtime.h"
+#include "daemon/evaluation_loop.h"
+#include "daemon/snapshot_assembler.h"
 #include "enforcers/governor_policy.h"
 #include "integrations/docker/docker_client.h"
 #include "integrations/docker/inventory.h"
@@ -73,9 +75,9 @@ class Governor {
   const Actuator& actuator() const { return *actuator_; }
   const HttpApi* http_api() const { return http_api_.get(); }
   JobManager* jobs() { return jobs_.get(); }
-  std::uint64_t evaluations() const { return evaluations_; }
+  std::uint64_t evaluations() const { return loop_ ? loop_->evaluations() : 0; }
 
-  // Snapshot -> policy -> actuator, now. Every edge calls this.
+  // Snapshot -> policy -> actuator, now (EvaluationLoop). Every edge calls this.
   void evaluate(std::string_view why);
 
  private:
@@ -92,16 +94,16 @@ class Governor {
   Status arm_http_api();
   void maybe_ready();
 
-  Snapshot build_snapshot();
-  void publish_decision(const Decision& decision);
+  void arm_evaluation_loop();
+  const PolicyResult& last_result() const;
+  const Snapshot& last_snapshot() const;
+  void publish_decision(const Decision& decision, const std::vector<UnitSnapshot>& units);
   void publish_action(std::string_view action, std::string_view unit, std::string_view reason);
   // Publishes a change of the media rule's download-cap wish on /events, then hands it on.
   void follow_download_wish(bool wanted);
-  void run_restarts(const std::vector<RestartRequest>& restarts);
   void sync_cgroup_event_watches(const std::vector<UnitSnapshot>& units);
   void on_cgroup_event(const CgroupEvent& event);
   void on_units_changed(const std::vector<docker::UnitChange>& changes);
-  std::vector<UnitSnapshot> current_units() const;
 
   Reactor& reactor_;
   const Clock& clock_;
@@ -116,7 +118,7 @@ class Governor {
   GovernorPolicy policy_;
   std::unique_ptr<docker::DockerClient> docker_;
   std::unique_ptr<docker::DockerInventory> inventory_;
-  std::unique_ptr<DockerUnitPauser> pauser_;
+  std::unique_ptr<DockerRuntime> runtime_;  // pauses and restarts through Docker
   docker::RepausePolicy repause_;
   std::unique_ptr<CgroupInventory> cgroup_units_;
   std::unique_ptr<JobHost> job_host_;
@@ -141,28 +143,18 @@ class Governor {
   Reactor::Id ready_timer_ = 0;
   Reactor::Id shutdown_timer_ = 0;
 
-  std::optional<double> temperature_c_;
+  SnapshotAssembler observation_;
+  std::unique_ptr<EvaluationLoop> loop_;
   std::map<std::string, Reactor::Id> psi_followups_;  // pending follow-up evaluation per resource
-  bool io_edge_ = false;
-  bool memory_edge_ = false;
-  double io_edge_proven_ = 0;  // Snapshot::io_trigger_proven_percent of a pending edge
-  double memory_edge_proven_ = 0;
-  std::vector<TriggerEvent> pending_triggers_;
-  PolicyResult last_result_;
-  Snapshot last_snapshot_;
   bool ready_sent_ = false;
   bool stopping_ = false;
   bool fault_stalled_ = false;
-  bool evaluating_ = false;
-  bool evaluate_again_ = false;
 
   // Counters for /metrics.
-  std::uint64_t evaluations_ = 0;
   std::uint64_t reloads_ok_ = 0;
   std::uint64_t reloads_rejected_ = 0;
   std::map<std::string, std::uint64_t> decisions_by_rule_;
   std::map<std::string, std::uint64_t> edges_by_source_;
-  std::uint64_t restarts_ = 0;
   std::map<std::string, std::uint64_t> oom_kills_;  // by unit name
 };
 

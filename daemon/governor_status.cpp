@@ -52,7 +52,7 @@ void write_psi(JsonWriter& w, std::string_view name, const std::optional<PsiStat
 
 std::string Governor::status_json() const {
   const PolicyStatus policy = policy_.status();
-  const auto& desired = last_result_.desired.units;
+  const auto& desired = last_result().desired.units;
   const auto& applied =
       actuator_ ? actuator_->applied().units : std::map<std::string, AppliedUnit>{};
   JsonWriter w;
@@ -69,7 +69,7 @@ std::string Governor::status_json() const {
   w.key("protected_containers").strings(config_.protected_containers);
 
   w.key("containers").begin_object();
-  for (const auto& unit : last_snapshot_.units) {
+  for (const auto& unit : last_snapshot().units) {
     w.key(unit.name).begin_object().field("tier", unit.tier);
     auto it = desired.find(unit.id);
     static const std::vector<std::string> kNone;
@@ -107,13 +107,13 @@ std::string Governor::status_json() const {
       .field("download_throttle_wanted", policy.download_throttle_wanted)
       .end_object();
   w.key("psi").begin_object();
-  write_psi(w, "cpu", last_snapshot_.cpu);
-  write_psi(w, "memory", last_snapshot_.memory);
-  write_psi(w, "io", last_snapshot_.io);
+  write_psi(w, "cpu", last_snapshot().cpu);
+  write_psi(w, "memory", last_snapshot().memory);
+  write_psi(w, "io", last_snapshot().io);
   w.end_object();
   w.key("temperature_c");
-  if (temperature_c_) {
-    w.value(*temperature_c_);
+  if (observation_.temperature()) {
+    w.value(*observation_.temperature());
   } else {
     w.null();
   }
@@ -146,7 +146,7 @@ std::string Governor::status_json() const {
     }
     w.end_object();
   }
-  w.field("evaluations", evaluations_).field("pid", static_cast<std::int64_t>(::getpid()));
+  w.field("evaluations", evaluations()).field("pid", static_cast<std::int64_t>(::getpid()));
   w.field("config", options_.config_path);
   w.end_object();
   return w.take();
@@ -175,12 +175,12 @@ std::string Governor::metrics_text() const {
                 static_cast<double>(line.total_us) / 1e6);
     }
   };
-  psi("cpu", last_snapshot_.cpu);
-  psi("memory", last_snapshot_.memory);
-  psi("io", last_snapshot_.io);
-  if (temperature_c_) {
+  psi("cpu", last_snapshot().cpu);
+  psi("memory", last_snapshot().memory);
+  psi("io", last_snapshot().io);
+  if (observation_.temperature()) {
     m.gauge("adrg_temperature_celsius", "Maximum temperature over thermal zones.", {},
-            *temperature_c_);
+            *observation_.temperature());
   }
   m.gauge("adrg_thermal_stage", "0 normal, 1 warn, 2 stage1, 3 stage2.", {},
           static_cast<double>(policy_.thermal().stage()));
@@ -189,21 +189,21 @@ std::string Governor::metrics_text() const {
   m.gauge("adrg_io_throttled", "1 while tier-3 I/O is capped.", {}, policy_.io().engaged() ? 1 : 0);
   m.gauge("adrg_media_mode_active", "1 while media mode claims are in force.", {},
           policy.media_active ? 1 : 0);
-  for (const auto& unit : last_snapshot_.units) {
-    auto it = last_result_.desired.units.find(unit.id);
-    bool paused = it != last_result_.desired.units.end() && it->second.paused;
+  for (const auto& unit : last_snapshot().units) {
+    auto it = last_result().desired.units.find(unit.id);
+    bool paused = it != last_result().desired.units.end() && it->second.paused;
     PrometheusText::Labels labels{{"container", unit.name}, {"tier", std::to_string(unit.tier)}};
     m.gauge("adrg_container_paused", "1 when adrg holds the container paused.", labels,
             paused ? 1 : 0);
-    if (it != last_result_.desired.units.end() && it->second.cpu_max_percent) {
+    if (it != last_result().desired.units.end() && it->second.cpu_max_percent) {
       m.gauge("adrg_container_cpu_max_ratio", "cpu.max cap as a share of the whole machine.",
               labels, *it->second.cpu_max_percent / 100.0);
     }
     m.gauge("adrg_container_memory_bytes", "memory.current of the container.", labels,
             static_cast<double>(unit.memory_current));
   }
-  m.counter("adrg_evaluations_total", "Policy evaluations (edges and ticks).", {},
-            static_cast<double>(evaluations_));
+  m.counter("adrg_evaluations()total", "Policy evaluations (edges and ticks).", {},
+            static_cast<double>(evaluations()));
   m.declare("adrg_decisions_total", MetricType::kCounter, "Rule stage transitions.");
   for (const auto& [rule, n] : decisions_by_rule_) {
     m.counter("adrg_decisions_total", "Rule stage transitions.", {{"rule", rule}},
@@ -246,7 +246,7 @@ std::string Governor::metrics_text() const {
     }
   }
   m.counter("adrg_container_restarts_total", "Containers restarted by the memory rule.", {},
-            static_cast<double>(restarts_));
+            static_cast<double>(actuator_ ? actuator_->restarts_requested() : 0));
   return m.render();
 }
 

@@ -54,6 +54,20 @@ class FakePauser : public UnitPauser {
   bool time_out = false;  // the request left but no answer came: Docker may still do it
 };
 
+// Holds each restart's completion until the test finishes it, like Docker answering later.
+class FakeRestarter : public UnitRestarter {
+ public:
+  void restart(const UnitSnapshot& unit, std::function<void(Status)> done) override {
+    calls.push_back(unit.id);
+    pending.push_back(std::move(done));
+  }
+  void finish_all(Status st = {}) {
+    for (auto& done : std::exchange(pending, {})) done(st);
+  }
+  std::vector<std::string> calls;
+  std::vector<std::function<void(Status)>> pending;
+};
+
 // A fake cgroup v2 tree and /sys in a temp dir, laid out like the real thing.
 class ActuatorTest : public ::testing::Test {
  protected:
@@ -1088,6 +1102,45 @@ TEST_F(UserLimitsTest, StatusShowsTheUsersAdrgsAndTheEffectiveValue) {
   write_applied_unit(none, nullptr);
   none.end_object();
   EXPECT_EQ(none.str(), R"({"applied":{},"limits":{}})");
+}
+
+// Restarts are effects like the rest: made here, after the writes of the same apply(), for
+// units that are still there; in flight until Docker answers; never in dry-run.
+TEST_F(ActuatorTest, RestartsGoToTheRestarterAfterTheWrites) {
+  FakeRestarter restarter;
+  Actuator actuator(options(), nullptr, nullptr);
+  actuator.set_restarter(&restarter);
+  ASSERT_TRUE(actuator.start().ok());
+  DesiredState d = want(kCtr2, [](DesiredUnit& u) { u.memory_high = 64ull << 20; });
+  d.restarts = {{kCtr, "memory", "critical: highest RSS"}, {"vanished", "memory", "gone"}};
+  actuator.apply(d, all_units());
+  EXPECT_EQ(restarter.calls, (std::vector<std::string>{kCtr}));
+  EXPECT_EQ(value(kCtr2, "memory.high"), "67108864");  // the same apply's write is done
+  EXPECT_EQ(actuator.restarts_requested(), 1u);
+  EXPECT_EQ(actuator.pending_operations(), 1u);
+  restarter.finish_all(Error{std::make_error_code(std::errc::io_error), "docker said no"});
+  EXPECT_EQ(actuator.pending_operations(), 0u);
+  // A plan without restarts asks for none; the next one with a restart asks again.
+  actuator.apply(DesiredState{}, all_units());
+  EXPECT_EQ(restarter.calls.size(), 1u);
+  actuator.apply(d, all_units());
+  EXPECT_EQ(restarter.calls.size(), 2u);
+  restarter.finish_all();
+}
+
+TEST_F(ActuatorTest, DryRunRestartsNothing) {
+  FakeRestarter restarter;
+  auto opts = options();
+  opts.dry_run = true;
+  Actuator actuator(opts, nullptr, nullptr);
+  actuator.set_restarter(&restarter);
+  ASSERT_TRUE(actuator.start().ok());
+  DesiredState d;
+  d.restarts = {{kCtr, "memory", "critical"}};
+  actuator.apply(d, all_units());
+  EXPECT_TRUE(restarter.calls.empty());
+  EXPECT_EQ(actuator.restarts_requested(), 0u);
+  EXPECT_EQ(actuator.pending_operations(), 0u);
 }
 
 }  // namespace

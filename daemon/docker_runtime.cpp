@@ -1,4 +1,4 @@
-#include "daemon/docker_unit_pauser.h"
+#include "daemon/docker_runtime.h"
 
 namespace adrg {
 
@@ -18,12 +18,16 @@ docker::DockerClient::BatchDone first_status(std::function<void(Status)> done) {
 
 }  // namespace
 
-void DockerUnitPauser::pause(const UnitSnapshot& unit, std::function<void(Status)> done) {
+void DockerRuntime::pause(const UnitSnapshot& unit, std::function<void(Status)> done) {
   inventory_.pause_all({unit.id}, first_status(std::move(done)));
 }
 
-void DockerUnitPauser::unpause(const UnitSnapshot& unit, std::function<void(Status)> done) {
+void DockerRuntime::unpause(const UnitSnapshot& unit, std::function<void(Status)> done) {
   inventory_.unpause_all({unit.id}, first_status(std::move(done)));
+}
+
+void DockerRuntime::restart(const UnitSnapshot& unit, std::function<void(Status)> done) {
+  inventory_.restart_all({unit.id}, 10, first_status(std::move(done)));
 }
 
 }  // namespace adrg
