@@ -254,10 +254,8 @@ void Governor::arm_media_and_notifications() {
   if (auto st = media_->start(); !st) {
     spdlog::error("media provider not polled: {}", st.error().describe());
   }
-  // The download client's original limit is journaled beside the cgroup journal.
-  std::filesystem::path journal(config_.general.journal_file);
   downloads_ = std::make_unique<downloads::DownloadService>(
-      reactor_, http_, config_, (journal.parent_path() / "download-throttle.json").string(),
+      reactor_, http_, config_, downloads::download_journal_path(config_.general.journal_file),
       downloads::DownloadThrottle::Options{}, options_.dry_run);
   if (auto st = downloads_->start(); !st) {
     spdlog::error("download throttle journal unreadable: {}", st.error().describe());

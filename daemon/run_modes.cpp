@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <filesystem>
 
 #include "actuator/cleanup.h"
 #include "config/loader.h"
@@ -15,6 +16,7 @@
 #include "integrations/docker/docker_client.h"
 #include "integrations/docker/inventory.h"
 #include "integrations/docker/policy.h"
+#include "integrations/downloads/download_service.h"
 
 namespace adrg {
 
@@ -115,6 +117,39 @@ int run_check_config(const CliOptions& options) {
   return 0;
 }
 
+namespace {
+
+// The download client's own limit, journaled beside the cgroup journal: after a kill -9 while
+// media played the client stays capped until this gives its limit back (DownloadThrottle's
+// start() restores a leftover record; the journal is gone once the client took it).
+Status restore_download_limit(const Config& config, const CliOptions& options) {
+  std::string journal = downloads::download_journal_path(config.general.journal_file);
+  std::error_code ec;
+  if (!std::filesystem::exists(journal, ec)) return {};
+  auto reactor = Reactor::create(options.reactor);
+  if (!reactor) return reactor.error();
+  HttpClient http(**reactor);
+  downloads::DownloadService service(**reactor, http, config, journal,
+                                     downloads::DownloadThrottle::Options{}, options.dry_run);
+  if (auto st = service.start(); !st) return st;
+  if (options.dry_run) return {};  // start() only reported it
+  auto gone = [&] {
+    std::error_code missing;
+    return !std::filesystem::exists(journal, missing) && service.settled();
+  };
+  if (!run_until(**reactor, gone, std::chrono::seconds(20))) {
+    const auto* throttle = service.throttle();
+    return Error{std::make_error_code(std::errc::timed_out),
+                 "the download client did not take its limit back (" +
+                     (throttle != nullptr ? throttle->last_error() : std::string("no client")) +
+                     "); " + journal + " keeps it"};
+  }
+  spdlog::info("the download client has its own limit back");
+  return {};
+}
+
+}  // namespace
+
 int run_cleanup(const CliOptions& options) {
   ConfigLoad result = load(options);
   print_issues(result);
@@ -142,10 +177,13 @@ int run_cleanup(const CliOptions& options) {
     return *outcome;
   };
   Status st = cleanup_from_journal(actuator_options, unpause);
+  Status downloads = restore_download_limit(config, options);
+  if (!downloads) spdlog::error("download limit not restored: {}", downloads.error().describe());
   if (!st) {
     spdlog::error("cleanup incomplete: {}", st.error().describe());
     return 1;
   }
+  if (!downloads) return 1;
   spdlog::info("cleanup done: every journaled override restored");
   return 0;
 }

@@ -18,6 +18,10 @@ std::string dry_run_name(const DownloadThrottleConfig& config, const DownloadCli
 
 }  // namespace
 
+std::string download_journal_path(const std::string& journal_file) {
+  return (std::filesystem::path(journal_file).parent_path() / "download-throttle.json").string();
+}
+
 DownloadService::DownloadService(Reactor& reactor, HttpClient& http, const Config& config,
                                  std::string state_path)
     : DownloadService(reactor, http, config, std::move(state_path), DownloadThrottle::Options{}) {}

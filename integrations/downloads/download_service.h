@@ -26,6 +26,10 @@
 
 namespace adrg::downloads {
 
+// Where the daemon journals the client's own limit: beside the cgroup journal
+// (general.journal_file), so `adrg --cleanup` finds both.
+std::string download_journal_path(const std::string& journal_file);
+
 class DownloadService {
  public:
   DownloadService(Reactor& reactor, HttpClient& http, const Config& config,

@@ -1,9 +1,13 @@
-// `adrg --dry-run` with media_mode.download_throttle pointed at a real qbittorrent-nox and a real
-// transmission-daemon: media_start makes /status and the event stream say what a real run would
-// do to the client (cap it, then give its own limit back) while the client's limit, as the
-// client's own API reports it, never changes and no journal is written or restored. A journal
-// left by an earlier crashed run stays where it is and is only reported.
+// adrg with media_mode.download_throttle pointed at a real qbittorrent-nox and a real
+// transmission-daemon.
+// --dry-run: media_start makes /status and the event stream say what a real run would do to
+// the client (cap it, then give its own limit back) while the client's limit, as the client's own
+// API reports it, never changes and no journal is written or restored. A journal left by an
+// earlier crashed run stays where it is and is only reported.
+// A real run killed with -9 while it holds the cap: `adrg --cleanup` (the unit's ExecStopPost)
+// gives the client its own limit back from the journal, like every cgroup file.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <filesystem>
 #include <memory>
@@ -26,12 +30,12 @@ using testing::wait_until;
 const std::string kAdrg = ADRG_DAEMON_BIN;
 constexpr std::uint64_t kMiB = 1024 * 1024;
 
-class DryRunDownloads : public ::testing::Test {
+class DaemonDownloads : public ::testing::Test {
  protected:
-  // Starts adrg --dry-run capping `provider` at `url` to 1 MiB/s while media plays, and follows
-  // its event stream from the start.
+  // Starts adrg (--dry-run unless `real`) capping `provider` at `url` to 1 MiB/s while media
+  // plays, and follows its event stream from the start.
   void start_adrg(const std::string& provider, const std::string& url, const std::string& user,
-                  const std::string& password) {
+                  const std::string& password, bool real = false) {
     dir_.mkdir("units");
     dir_.mkdir("state");
     port_ = testing::free_tcp_port();
@@ -49,9 +53,12 @@ class DryRunDownloads : public ::testing::Test {
             provider + "\n    url: \"" + url + "\"\n    username: \"" + user +
             "\"\n    password: \"${ADRG_DL_PASSWORD}\"\n"
             "    limit_mb_per_sec: 1\n");
+    config_ = config;
+    password_ = password;
+    std::vector<std::string> argv{kAdrg, "--config", config};
+    if (!real) argv.push_back("--dry-run");
     daemon_ = std::make_unique<testing::ChildProcess>(
-        std::vector<std::string>{kAdrg, "--config", config, "--dry-run"}, dir_.path() + "/adrg.log",
-        std::vector<std::string>{"ADRG_DL_PASSWORD=" + password});
+        argv, dir_.path() + "/adrg.log", std::vector<std::string>{"ADRG_DL_PASSWORD=" + password});
     ASSERT_TRUE(wait_until([&] { return status().find("\"downloads\"") != std::string::npos; }))
         << daemon_->log();
     events_ =
@@ -114,12 +121,14 @@ class DryRunDownloads : public ::testing::Test {
 
   testing::TempDir dir_;
   testing::TempDir peer_dir_;
+  std::string config_;
+  std::string password_;
   int port_ = 0;
   std::unique_ptr<testing::ChildProcess> daemon_;
   std::unique_ptr<testing::ShellChild> events_;
 };
 
-TEST_F(DryRunDownloads, QbittorrentKeepsItsLimitWhileStatusAndEventsSayWhatWouldBeDone) {
+TEST_F(DaemonDownloads, DryRunQbittorrentKeepsItsLimitWhileStatusAndEventsSayWhatWouldBeDone) {
   if (!testing::program_available(testing::QbittorrentPeer::kProgram)) {
     GTEST_SKIP() << "SKIPPED LOUDLY: qbittorrent-nox is not installed";
   }
@@ -136,7 +145,7 @@ TEST_F(DryRunDownloads, QbittorrentKeepsItsLimitWhileStatusAndEventsSayWhatWould
                                std::to_string(3 * kMiB), "");
 }
 
-TEST_F(DryRunDownloads, TransmissionKeepsItsLimitAndALeftoverJournalIsOnlyReported) {
+TEST_F(DaemonDownloads, DryRunTransmissionKeepsItsLimitAndALeftoverJournalIsOnlyReported) {
   if (!testing::program_available(testing::TransmissionPeer::kProgram)) {
     GTEST_SKIP() << "SKIPPED LOUDLY: transmission-daemon is not installed";
   }
@@ -172,6 +181,39 @@ TEST_F(DryRunDownloads, TransmissionKeepsItsLimitAndALeftoverJournalIsOnlyReport
   })) << daemon_->log();
   // Neither restored (the client keeps 700 kB/s, the file stays as it was) nor replaced.
   expect_cycle_changes_nothing(limit, user_limit, leftover_text);
+}
+
+TEST_F(DaemonDownloads, KillNineThenCleanupGivesQbittorrentItsLimitBack) {
+  if (!testing::program_available(testing::QbittorrentPeer::kProgram)) {
+    GTEST_SKIP() << "SKIPPED LOUDLY: qbittorrent-nox is not installed";
+  }
+  testing::QbittorrentPeer peer(peer_dir_.path());
+  std::string error;
+  ASSERT_TRUE(peer.start(&error)) << error;
+  int code = 0;
+  peer.api("transfer/setDownloadLimit", "limit=" + std::to_string(3 * kMiB), true, &code);
+  ASSERT_EQ(code, 200);
+  auto limit = [&] { return peer.api("transfer/downloadLimit"); };
+  start_adrg("qbittorrent", peer.url(), testing::QbittorrentPeer::kUsername,
+             testing::QbittorrentPeer::kPassword, /*real=*/true);
+  if (HasFatalFailure()) return;
+  trigger("media_start");
+  ASSERT_TRUE(wait_until([&] { return limit() == std::to_string(kMiB); })) << limit();
+  ASSERT_NE(journal_text().find("qbittorrent"), std::string::npos);
+
+  daemon_->signal(SIGKILL);
+  ASSERT_TRUE(daemon_->wait_exit().has_value());
+  EXPECT_EQ(limit(), std::to_string(kMiB));  // nobody gave it back yet
+
+  auto cleanup = run_command("ADRG_DL_PASSWORD='" + password_ + "' " + kAdrg +
+                             " --cleanup --config " + config_ + " 2>&1");
+  EXPECT_EQ(cleanup.exit_code, 0) << cleanup.output;
+  EXPECT_EQ(limit(), std::to_string(3 * kMiB)) << cleanup.output;
+  EXPECT_EQ(journal_text(), "");
+  EXPECT_EQ(cleanup.output.find(password_), std::string::npos);  // never logged
+  // A second cleanup has nothing left to do.
+  cleanup = run_command(kAdrg + " --cleanup --config " + config_ + " 2>&1");
+  EXPECT_EQ(cleanup.exit_code, 0) << cleanup.output;
 }
 
 }  // namespace
