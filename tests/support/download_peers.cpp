@@ -134,13 +134,8 @@ std::string QbittorrentPeer::api(const std::string& path, const std::string& for
     return "(login failed)";
   }
   std::string command = "curl -s -w '\\n%{http_code}' -b " + shell_quote(dir_ + "/cookies");
-  // Appended piece by piece: GCC 12 at -O2 reports a false -Wrestrict on `" --data " + string`.
-  if (post || !form.empty()) {
-    command += " --data ";
-    command += shell_quote(form);
-  }
-  command += ' ';
-  command += shell_quote(url() + "/api/v2/" + path);
+  if (post || !form.empty()) command += " --data " + shell_quote(form);
+  command += " " + shell_quote(url() + "/api/v2/" + path);
   return split_status(run_command(command, seconds(10)).output, status);
 }
 
