@@ -50,12 +50,14 @@ case "$mode" in
     status=0
     ctest --output-on-failure --timeout 600 "$@" || status=$?
     # The full run also proves arm64 (Raspberry Pi 5): unit tests cross-built and run under
-    # qemu-user, and the arm64 .deb; then the fuzzers (clang) and ThreadSanitizer over the tests
-    # where threads meet. With extra ctest arguments only the native selection runs.
+    # qemu-user, and the arm64 .deb; then the fuzzers (clang), every translation unit through
+    # clang with the warnings as errors (fuzz.sh installed clang), and ThreadSanitizer over the
+    # tests where threads meet. With extra ctest arguments only the native selection runs.
     if [ $# -eq 0 ]; then
       "$here/tools/cross-arm64.sh" test || status=1
       "$here/tools/cross-arm64.sh" deb || status=1
       "$here/tools/fuzz.sh" || status=1
+      "$here/tools/clang-syntax.sh" "$here/build-asan" || status=1
       "$here/tools/tsan.sh" || status=1
     fi
     exit "$status"
