@@ -68,6 +68,21 @@ class DaemonDownloads : public ::testing::Test {
     })) << events_->output();
   }
 
+  // A real qbittorrent-nox whose user has set a 3 MiB/s download limit (skips when it is not
+  // installed); the caller returns on IsSkipped() or a fatal failure.
+  void start_qbittorrent() {
+    if (!testing::program_available(testing::QbittorrentPeer::kProgram)) {
+      GTEST_SKIP() << "SKIPPED LOUDLY: qbittorrent-nox is not installed";
+    }
+    qbittorrent_ = std::make_unique<testing::QbittorrentPeer>(peer_dir_.path());
+    std::string error;
+    ASSERT_TRUE(qbittorrent_->start(&error)) << error;
+    int code = 0;
+    qbittorrent_->api("transfer/setDownloadLimit", "limit=" + std::to_string(3 * kMiB), true,
+                      &code);
+    ASSERT_EQ(code, 200);
+  }
+
   std::string journal_dir() const { return dir_.path() + "/state"; }
   std::string download_journal() const { return journal_dir() + "/download-throttle.json"; }
   std::string journal_text() const {
@@ -126,18 +141,13 @@ class DaemonDownloads : public ::testing::Test {
   int port_ = 0;
   std::unique_ptr<testing::ChildProcess> daemon_;
   std::unique_ptr<testing::ShellChild> events_;
+  std::unique_ptr<testing::QbittorrentPeer> qbittorrent_;
 };
 
 TEST_F(DaemonDownloads, DryRunQbittorrentKeepsItsLimitWhileStatusAndEventsSayWhatWouldBeDone) {
-  if (!testing::program_available(testing::QbittorrentPeer::kProgram)) {
-    GTEST_SKIP() << "SKIPPED LOUDLY: qbittorrent-nox is not installed";
-  }
-  testing::QbittorrentPeer peer(peer_dir_.path());
-  std::string error;
-  ASSERT_TRUE(peer.start(&error)) << error;
-  int code = 0;
-  peer.api("transfer/setDownloadLimit", "limit=" + std::to_string(3 * kMiB), true, &code);
-  ASSERT_EQ(code, 200);
+  start_qbittorrent();
+  if (IsSkipped() || HasFatalFailure()) return;
+  testing::QbittorrentPeer& peer = *qbittorrent_;
   start_adrg("qbittorrent", peer.url(), testing::QbittorrentPeer::kUsername,
              testing::QbittorrentPeer::kPassword);
   if (HasFatalFailure()) return;
@@ -184,15 +194,9 @@ TEST_F(DaemonDownloads, DryRunTransmissionKeepsItsLimitAndALeftoverJournalIsOnly
 }
 
 TEST_F(DaemonDownloads, KillNineThenCleanupGivesQbittorrentItsLimitBack) {
-  if (!testing::program_available(testing::QbittorrentPeer::kProgram)) {
-    GTEST_SKIP() << "SKIPPED LOUDLY: qbittorrent-nox is not installed";
-  }
-  testing::QbittorrentPeer peer(peer_dir_.path());
-  std::string error;
-  ASSERT_TRUE(peer.start(&error)) << error;
-  int code = 0;
-  peer.api("transfer/setDownloadLimit", "limit=" + std::to_string(3 * kMiB), true, &code);
-  ASSERT_EQ(code, 200);
+  start_qbittorrent();
+  if (IsSkipped() || HasFatalFailure()) return;
+  testing::QbittorrentPeer& peer = *qbittorrent_;
   auto limit = [&] { return peer.api("transfer/downloadLimit"); };
   start_adrg("qbittorrent", peer.url(), testing::QbittorrentPeer::kUsername,
              testing::QbittorrentPeer::kPassword, /*real=*/true);
