@@ -22,6 +22,7 @@
 // meanwhile, the next one starts at once.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -163,7 +164,8 @@ class Actuator {
   void start_file_op(UnitState& state, const FileKey& file_key, KeyState& key, OpKind kind,
                      const std::string& text);
   void start_pauser_op(UnitState& state, const FileKey& file_key, KeyState& key, OpKind kind);
-  void run_blocking(std::function<OpResult()> work, std::function<void(OpResult)> done);
+  void run_blocking(std::function<OpResult()> work, std::function<void(OpResult)> done,
+                    BlockingExecutor::Lane lane = BlockingExecutor::Lane::kNormal);
   void complete(const UnitKey& unit_key, const FileKey& file_key, std::uint64_t epoch, OpKind kind,
                 const std::string& text, const OpResult& result);
   void refresh_applied();
@@ -191,7 +193,7 @@ class Actuator {
     bool pause_added = false;
   };
   void submit_file_op(FileOp op);
-  void flush_file_ops();
+  void flush_file_ops(BlockingExecutor::Lane lane);
   OpResult do_file_op(const JournalKey& key, OpKind kind, const std::string& text,
                       const std::optional<JournalPause>& pause);
   std::vector<OpResult> do_file_ops(const std::vector<FileOp>& ops);
@@ -205,6 +207,10 @@ class Actuator {
   OpResult leave_to_user(const JournalKey& key, const Result<std::string>& current,
                          const AppliedLimit& limit);
   void seed_from_journal(bool skip_pauser_records);
+  // After an undo (worker thread, journal mutex held): one save queued behind the work at
+  // hand, not one per restore. An undo needs no write-ahead: a stale entry only means one more
+  // harmless restore after a crash.
+  void save_journal_later();
 
   ActuatorOptions options_;
   BlockingExecutor* executor_;
@@ -220,6 +226,8 @@ class Actuator {
   // the mutex makes that explicit.
   std::shared_ptr<std::mutex> journal_mutex_;
   std::shared_ptr<Journal> journal_;
+  // Set and cleared under journal_mutex_ on the worker; read by pending_operations().
+  std::atomic<bool> journal_save_queued_{false};
   std::map<UnitKey, std::unique_ptr<UnitState>> units_;
   AppliedState applied_;
   std::set<std::string> warned_;      // "unit file" pairs already warned about (missing file)

@@ -6,6 +6,12 @@
 
 namespace adrg {
 
+namespace {
+// A job that waited longer than this for the worker is named in the log: the worker is one
+// thread, so a wait is a delay of whatever the job does (a relief's cpu.max, a restore).
+constexpr auto kLongWait = std::chrono::milliseconds(50);
+}  // namespace
+
 BlockingExecutor::BlockingExecutor(Reactor& reactor)
     : reactor_(reactor), worker_([this] { worker_main(); }) {}
 
@@ -18,30 +24,40 @@ BlockingExecutor::~BlockingExecutor() {
   worker_.join();
 }
 
-void BlockingExecutor::submit(std::function<void()> work, std::function<void()> done) {
+void BlockingExecutor::submit(std::function<void()> work, std::function<void()> done, Lane lane) {
   {
     std::lock_guard lock(mutex_);
-    queue_.emplace_back(std::move(work), std::move(done));
+    const bool urgent = lane == Lane::kUrgent;
+    (urgent ? urgent_ : normal_)
+        .push_back(Job{std::move(work), std::move(done), std::chrono::steady_clock::now(), urgent});
   }
   wake_.notify_one();
 }
 
 void BlockingExecutor::drain() {
   std::unique_lock lock(mutex_);
-  idle_.wait(lock, [this] { return queue_.empty() && !busy_; });
+  idle_.wait(lock, [this] { return queued() == 0 && !busy_; });
 }
 
 void BlockingExecutor::worker_main() {
   std::unique_lock lock(mutex_);
   for (;;) {
-    wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping, and everything queued has run
-    auto [work, done] = std::move(queue_.front());
-    queue_.pop_front();
+    wake_.wait(lock, [this] { return stopping_ || queued() != 0; });
+    if (queued() == 0) return;  // stopping, and everything queued has run
+    auto& lane = urgent_.empty() ? normal_ : urgent_;
+    Job job = std::move(lane.front());
+    lane.pop_front();
+    const std::size_t behind = queued();
     busy_ = true;
     lock.unlock();
+    const auto waited = std::chrono::steady_clock::now() - job.queued;
+    if (waited >= kLongWait) {
+      spdlog::info("blocking executor: {} job waited {} ms for the worker ({} more queued)",
+                   job.urgent ? "an urgent" : "a",
+                   std::chrono::duration_cast<std::chrono::milliseconds>(waited).count(), behind);
+    }
     try {
-      if (work) work();
+      if (job.work) job.work();
     } catch (const std::exception& e) {
       // A throwing job must not take the worker (and with it every later job) down.
       spdlog::error("blocking executor: job threw: {}", e.what());
@@ -50,10 +66,10 @@ void BlockingExecutor::worker_main() {
     }
     // Posted before busy_ is cleared, so once drain() returns every completion is queued on
     // the reactor.
-    if (done) reactor_.post(std::move(done));
+    if (job.done) reactor_.post(std::move(job.done));
     lock.lock();
     busy_ = false;
-    if (queue_.empty()) idle_.notify_all();
+    if (queued() == 0) idle_.notify_all();
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "core/blocking_executor.h"
@@ -74,6 +75,34 @@ TEST(BlockingExecutor, SlowWorkDoesNotBlockTheLoop) {
   ASSERT_TRUE(run_until(*reactor, [&] { return done; }));
   EXPECT_GE(ticks, 5);
   reactor->cancel(*timer);
+}
+
+// A relief's cpu.max must not wait behind the restores and journal bookkeeping the previous
+// trigger left queued: urgent work overtakes queued normal work, in its own submission order.
+TEST(BlockingExecutor, UrgentWorkOvertakesQueuedNormalWork) {
+  auto reactor = make_reactor();
+  ASSERT_TRUE(reactor);
+  BlockingExecutor executor(*reactor);
+  std::atomic<bool> started{false};
+  std::atomic<bool> release{false};
+  std::vector<std::string> order;  // only touched by the worker until drain()
+  executor.submit([&] {
+    started = true;
+    while (!release) std::this_thread::sleep_for(milliseconds(1));
+    order.push_back("running");
+  });
+  const auto deadline = SteadyClock::now() + seconds(10);
+  while (!started && SteadyClock::now() < deadline) std::this_thread::sleep_for(milliseconds(1));
+  ASSERT_TRUE(started);  // the worker holds the first job: everything below queues
+  executor.submit([&] { order.push_back("restore 1"); });
+  executor.submit([&] { order.push_back("restore 2"); });
+  executor.submit([&] { order.push_back("relief a"); }, {}, BlockingExecutor::Lane::kUrgent);
+  executor.submit([&] { order.push_back("restore 3"); });
+  executor.submit([&] { order.push_back("relief b"); }, {}, BlockingExecutor::Lane::kUrgent);
+  release = true;
+  executor.drain();
+  EXPECT_EQ(order, (std::vector<std::string>{"running", "relief a", "relief b", "restore 1",
+                                             "restore 2", "restore 3"}));
 }
 
 TEST(BlockingExecutor, DrainWaitsForQueuedWorkAndCompletionsArePosted) {
