@@ -11,10 +11,14 @@
 //         quiet   the same below 1 % of one core, which only the pause reaches
 //                 (cpu.stat usage_usec, sampled every 5 ms)
 //         paused  every container Paused by Docker (GET /containers/json, status=paused)
+//         throttled  every container's cpu.max holds a quota (adrg's relief written), as read;
+//                 with the relief's time it separates adrg's delay from the kernel's and the
+//                 window's; the longest gap between two samples is the bench's own delay
 //       then media_stop, and the next round once all run and spin again. p50/p95/max per row.
 //   bench_docker_vm footprint LABEL PID SECONDS
 //       The process idle for SECONDS: VmRSS, Pss, anonymous and private-dirty memory, CPU % and
 //       wake-ups/s (context switches of all threads).
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -69,34 +73,69 @@ int count_paused(const std::string& socket_path) {
   return n;
 }
 
-long long usage_usec(const std::vector<std::string>& dirs) {
+// The containers' cgroup files, opened once: each sample is one pread per file (a cgroup file
+// regenerates at offset 0), so the sampler costs little of the CPU it measures under QEMU.
+class CgroupFiles {
+ public:
+  CgroupFiles(const std::vector<std::string>& dirs, const std::string& name) {
+    for (const auto& d : dirs)
+      fds_.push_back(::open((d + "/" + name).c_str(), O_RDONLY | O_CLOEXEC));
+  }
+  ~CgroupFiles() {
+    for (int fd : fds_) {
+      if (fd >= 0) ::close(fd);
+    }
+  }
+  CgroupFiles(const CgroupFiles&) = delete;
+  CgroupFiles& operator=(const CgroupFiles&) = delete;
+  std::size_t size() const { return fds_.size(); }
+  std::string read(std::size_t i) const {
+    char buf[512];
+    ssize_t n = fds_[i] >= 0 ? ::pread(fds_[i], buf, sizeof buf - 1, 0) : -1;
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+  }
+
+ private:
+  std::vector<int> fds_;
+};
+
+long long usage_usec(const CgroupFiles& stats) {
   long long sum = 0;
-  for (const auto& d : dirs) {
-    std::string stat = read_file(d + "/cpu.stat");
+  for (std::size_t i = 0; i < stats.size(); ++i) {
+    std::string stat = stats.read(i);
     auto pos = stat.find("usage_usec ");
     if (pos != std::string::npos) sum += std::atoll(stat.c_str() + pos + 11);
   }
   return sum;
 }
 
+// Whether every container's cpu.max holds a quota (adrg's relief throttle), as read.
+bool all_throttled(const CgroupFiles& cpu_max) {
+  for (std::size_t i = 0; i < cpu_max.size(); ++i) {
+    if (cpu_max.read(i).rfind("max ", 0) == 0) return false;
+  }
+  return true;
+}
+
 // Summed CPU rate (cores) of the containers over the last `window`.
 class CpuRate {
  public:
-  explicit CpuRate(const std::vector<std::string>& dirs) : dirs_(dirs) {}
+  explicit CpuRate(const std::vector<std::string>& dirs) : stats_(dirs, "cpu.stat") {}
   // Samples now; returns the rate over the last window once a full window is held.
   std::optional<double> sample(std::chrono::milliseconds window) {
     auto now = Clock::now();
-    samples_.push_back({now, usage_usec(dirs_)});
+    samples_.push_back({now, usage_usec(stats_)});
     while (samples_.size() > 2 && now - samples_[1].first >= window) samples_.pop_front();
     if (now - samples_.front().first < window) return std::nullopt;
     double secs = std::chrono::duration<double>(now - samples_.front().first).count();
     return static_cast<double>(samples_.back().second - samples_.front().second) / 1e6 / secs;
   }
   Clock::time_point window_start() const { return samples_.front().first; }
+  Clock::time_point last_sample() const { return samples_.back().first; }
   void reset() { samples_.clear(); }
 
  private:
-  std::vector<std::string> dirs_;
+  CgroupFiles stats_;
   std::deque<std::pair<Clock::time_point, long long>> samples_;
 };
 
@@ -113,9 +152,10 @@ int bench_relief(const std::string& label, int port, int rounds, const std::stri
                  const std::vector<std::string>& dirs) {
   using namespace std::chrono_literals;
   const auto window = 100ms;
-  std::vector<double> relief_ms, quiet_ms, paused_ms;
+  std::vector<double> relief_ms, quiet_ms, paused_ms, throttled_ms, gap_ms;
   const double relief_cores = 1.5 * 0.01 * static_cast<double>(dirs.size());
   CpuRate rate(dirs);
+  CgroupFiles cpu_max(dirs, "cpu.max");
   // Round 0 is a warm-up, not counted: the first media_start after adrg's start took 88 s to
   // quiet 30 containers in the VM (dockerd's first pauses), 10-20x any later round.
   for (int r = 0; r <= rounds; ++r) {
@@ -137,12 +177,17 @@ int bench_relief(const std::string& label, int port, int rounds, const std::stri
     rate.reset();
     auto t0 = Clock::now();
     if (http(port, "POST", "/trigger", "{\"event\":\"media_start\"}") != 200) return 1;
-    std::optional<double> relief, quiet, paused;
+    const double http_ms = Ms(Clock::now() - t0).count();
+    std::optional<double> relief, quiet, paused, throttled;
+    double gap = 0;  // the longest time between two samples: the bench's own delay
     auto next_docker = t0;
     deadline = t0 + 120s;
     while ((!quiet || !paused) && Clock::now() < deadline) {
+      if (!throttled && all_throttled(cpu_max)) throttled = Ms(Clock::now() - t0).count();
       if (!quiet) {
+        auto before = rate.last_sample();
         auto cores = rate.sample(window);
+        gap = std::max(gap, Ms(rate.last_sample() - before).count());
         if (cores && *cores < relief_cores && !relief) {
           relief = Ms(rate.window_start() - t0).count();
         }
@@ -166,16 +211,24 @@ int bench_relief(const std::string& label, int port, int rounds, const std::stri
       relief_ms.push_back(std::max(0.0, *relief));
       quiet_ms.push_back(std::max(0.0, *quiet));
       paused_ms.push_back(*paused);
+      if (throttled) throttled_ms.push_back(*throttled);
+      gap_ms.push_back(gap);
     }
-    std::fprintf(stderr, "%s round %d: relief %.0f ms, quiet %.0f ms, all paused %.0f ms\n",
-                 label.c_str(), r, *relief, *quiet, *paused);
+    std::fprintf(stderr,
+                 "%s round %d: /trigger answered %.0f ms, every cpu.max throttled %s ms, relief "
+                 "%.0f ms, quiet %.0f ms, all paused %.0f ms, longest sampling gap %.0f ms\n",
+                 label.c_str(), r, http_ms,
+                 throttled ? std::to_string(static_cast<int>(*throttled)).c_str() : "-", *relief,
+                 *quiet, *paused, gap);
     if (http(port, "POST", "/trigger", "{\"event\":\"media_stop\"}") != 200) return 1;
   }
   char relief_what[64];
   std::snprintf(relief_what, sizeof relief_what, ": CPU < %.0f %% of a core", relief_cores * 100);
+  if (!throttled_ms.empty()) print_row(label + ": every cpu.max throttled (as read)", throttled_ms);
   print_row(label + relief_what, relief_ms);
   print_row(label + ": CPU < 1 % of a core", quiet_ms);
   print_row(label + ": all Paused in Docker", paused_ms);
+  print_row(label + ": the bench's longest gap between samples", gap_ms);
   return 0;
 }
 

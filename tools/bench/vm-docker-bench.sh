@@ -147,6 +147,8 @@ if wants relief; then
     bench_docker_vm relief "instant_relief $relief" "$PORT" "$ROUNDS" /var/run/docker.sock \
       "${dirs[@]}" | tee -a "$OUT"
     [ "${PIPESTATUS[0]}" -eq 0 ] || diagnose "relief-$relief" "${dirs[@]}"
+    # adrg names any evaluation or worker job that took 50 ms or more: where a slow round went.
+    cp /var/log/adrg/adrg.log "$H/relief-$relief-adrg.log" 2>/dev/null || true
   done
 fi
 : >/run/bench/flag/stop
