@@ -498,6 +498,7 @@ void Actuator::apply(const DesiredState& desired, const std::vector<UnitSnapshot
   prune();
   refresh_applied();
   restart_units(desired.restarts, by_id);
+  external_.follow(desired.cap_downloads);
 }
 
 void Actuator::restart_units(const std::vector<RestartRequest>& restarts,

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "actuator/applied_state.h"
+#include "actuator/external_gate.h"
 #include "actuator/journal.h"
 #include "core/blocking_executor.h"
 #include "core/result.h"
@@ -97,6 +98,17 @@ class Actuator {
 
   // Where DesiredState::restarts go (none: they are logged and dropped).
   void set_restarter(UnitRestarter* restarter) { restarter_ = restarter; }
+  // The effect DesiredState::cap_downloads stands for (external_limit.h). A real run starts it
+  // here (a limit left by a crashed run is given back); a dry run only reports that leftover.
+  Status adopt_external_limit(ExternalLimit* limit) { return external_.adopt(limit); }
+  // After the limit's settings changed (SIGHUP): the current wish again.
+  void refresh_external_limit() { external_.refresh(); }
+  // Shutdown: the external program gets its own value back (done at once in a dry run).
+  void release_external_limit(std::function<void(Status)> done) {
+    external_.release(std::move(done));
+  }
+  // Dry run: whether a real run would hold the external limit now.
+  bool external_limit_would_engage() const { return external_.would_engage(); }
 
   // Diff desired vs applied and write only what changed. A unit is written only when it is in
   // both `desired` and `units` (running, with a cgroup path); anything adrg had applied to a unit
@@ -216,6 +228,7 @@ class Actuator {
   BlockingExecutor* executor_;
   UnitPauser* pauser_;
   UnitRestarter* restarter_ = nullptr;
+  ExternalGate external_{options_.dry_run};  // declared after options_
   std::uint64_t restarts_requested_ = 0;
   std::size_t restarts_in_flight_ = 0;
   void restart_units(const std::vector<RestartRequest>& restarts,

@@ -256,8 +256,10 @@ void Governor::arm_media_and_notifications() {
   }
   downloads_ = std::make_unique<downloads::DownloadService>(
       reactor_, http_, config_, downloads::download_journal_path(config_.general.journal_file),
-      downloads::DownloadThrottle::Options{}, options_.dry_run);
-  if (auto st = downloads_->start(); !st) {
+      downloads::DownloadThrottle::Options{});
+  // An effect like any other: the actuator starts it, follows the plan's cap_downloads and
+  // decides (dry-run) whether the client is ever called.
+  if (auto st = actuator_->adopt_external_limit(downloads_.get()); !st) {
     spdlog::error("download throttle journal unreadable: {}", st.error().describe());
   }
 }
@@ -496,7 +498,6 @@ void Governor::follow_download_wish(bool wanted) {
                    wanted ? fmt::format("{} MiB/s while media plays", throttle.limit_mb_per_sec)
                           : "the client's own limit back");
   }
-  downloads_->set_wanted(wanted);
 }
 
 void Governor::publish_decision(const Decision& decision, const std::vector<UnitSnapshot>& units) {
@@ -597,6 +598,7 @@ bool Governor::reload(std::string_view why) {
     spdlog::error("media provider: {}", st.error().describe());
   }
   downloads_->reconfigure(config_);
+  actuator_->refresh_external_limit();
   arm_psi_triggers();
   arm_thermal();
   arm_reconcile_tick();
@@ -629,7 +631,7 @@ void Governor::shutdown(std::string_view why) {
   notifications_->notify("daemon_stop", "adrg stopping", std::string(why));
   notifications_->flush(std::chrono::seconds(5), [this] { notifications_flushed_ = true; });
   // The download client gets the user's own limit back, like every cgroup file.
-  downloads_->release_now([this](Status st) {
+  actuator_->release_external_limit([this](Status st) {
     if (!st) spdlog::error("download limit not restored: {}", st.error().describe());
     downloads_released_ = true;
   });

@@ -130,7 +130,20 @@ std::string Governor::status_json() const {
   w.key("ungoverned").strings(inventory_ ? inventory_->unmanaged() : std::vector<std::string>{});
   w.end_object();
   if (media_) w.key("media").raw(media_->status_json());
-  if (downloads_) w.key("downloads").raw(downloads_->status_json());
+  if (downloads_ && options_.dry_run) {
+    // What a real run would hold, from the actuator: a dry run never asks the client.
+    const auto& throttle = config_.media_mode.download_throttle;
+    w.key("downloads")
+        .begin_object()
+        .field("enabled", throttle.enabled)
+        .field("provider", throttle.provider)
+        .field("limit_mb_per_sec", throttle.limit_mb_per_sec)
+        .field("dry_run", true)
+        .field("would_be_engaged", actuator_ && actuator_->external_limit_would_engage())
+        .end_object();
+  } else if (downloads_) {
+    w.key("downloads").raw(downloads_->status_json());
+  }
   if (notifications_) {
     w.key("notifications").begin_object();
     for (const auto& backend : notifications_->stats()) {

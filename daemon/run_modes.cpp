@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "actuator/cleanup.h"
+#include "actuator/external_gate.h"
 #include "config/loader.h"
 #include "core/http_client.h"
 #include "core/log.h"
@@ -130,9 +131,11 @@ Status restore_download_limit(const Config& config, const CliOptions& options) {
   if (!reactor) return reactor.error();
   HttpClient http(**reactor);
   downloads::DownloadService service(**reactor, http, config, journal,
-                                     downloads::DownloadThrottle::Options{}, options.dry_run);
-  if (auto st = service.start(); !st) return st;
-  if (options.dry_run) return {};  // start() only reported it
+                                     downloads::DownloadThrottle::Options{});
+  // The actuator's rule: given back, or with --dry-run only reported.
+  auto started = give_back_external_leftover(service, options.dry_run);
+  if (!started) return started.error();
+  if (!*started) return {};
   auto gone = [&] {
     std::error_code missing;
     return !std::filesystem::exists(journal, missing) && service.settled();

@@ -59,6 +59,8 @@ struct RestartRequest {
 struct DesiredState {
   std::map<std::string, DesiredUnit> units;  // by unit id; protected units have baselines only
   std::vector<RestartRequest> restarts;
+  // The download client capped while media plays (media_mode.download_throttle).
+  bool cap_downloads = false;
 };
 
 }  // namespace adrg

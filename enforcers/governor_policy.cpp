@@ -18,6 +18,7 @@ PolicyResult GovernorPolicy::evaluate(const Config& config, const Snapshot& snap
   collect(memory_.evaluate(config, snapshot, now));
   collect(io_.evaluate(config, snapshot, now));
   result.desired = plan(config, snapshot, result.claims);
+  result.desired.cap_downloads = media_.download_throttle_wanted();
   return result;
 }
 

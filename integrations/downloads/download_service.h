@@ -9,16 +9,18 @@
 //   ... SIGTERM:                          downloads.release_now([](Status) { /* stop loop */ });
 //
 // set_wanted() is cheap and idempotent (call it every tick); only changes start work, which
-// runs asynchronously on the reactor. With dry_run (adrg --dry-run) the client is never called
-// and no journal is read back or written: each change of wish is logged as what would be done,
-// and /status shows it. download_throttle.enabled false (or media_mode disabled,
-// which makes the policy never want it) means never engaging; a cap already held is released.
+// runs asynchronously on the reactor. It is the daemon's ExternalLimit: the actuator decides
+// whether any of it is called (with --dry-run nothing is: no request to the client, no journal
+// read back or written). download_throttle.enabled false (or media_mode disabled, which makes
+// the policy never want it) means never engaging; a cap already held is released.
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
+#include "actuator/external_limit.h"
 #include "config/config.h"
 #include "core/http_client.h"
 #include "core/reactor.h"
@@ -30,26 +32,33 @@ namespace adrg::downloads {
 // (general.journal_file), so `adrg --cleanup` finds both.
 std::string download_journal_path(const std::string& journal_file);
 
-class DownloadService {
+class DownloadService : public ExternalLimit {
  public:
   DownloadService(Reactor& reactor, HttpClient& http, const Config& config,
                   std::string state_path = std::string(kDefaultStatePath));
   DownloadService(Reactor& reactor, HttpClient& http, const Config& config, std::string state_path,
-                  DownloadThrottle::Options options, bool dry_run = false);
-  ~DownloadService();  // releases nothing: call release_now() first on a clean shutdown
+                  DownloadThrottle::Options options);
+  ~DownloadService() override;  // releases nothing: call release_now() first on a clean shutdown
 
   // Loads the journal and restores a leftover cap. Errors only when the journal is unreadable;
   // the service still works then (the caller logs and goes on).
-  Status start();
+  Status start() override;
   void set_wanted(bool wanted);
-  // Applies download_throttle from a validated new config (provider/URL/credentials/limit).
+  // Applies download_throttle from a validated new config (provider/URL/credentials/limit). The
+  // current wish is applied again only once start() ran: before, nothing touches the client.
   void reconfigure(const Config& config);
   void release_now(std::function<void(Status)> done);
 
+  // ExternalLimit
+  std::string describe() const override;
+  std::string describe_limit() const override;
+  bool active() const override { return config_.enabled && cap_bytes() > 0; }
+  bool has_leftover() const override;
+  void set_engaged(bool engaged) override { set_wanted(engaged); }
+  void release(std::function<void(Status)> done) override { release_now(std::move(done)); }
+
   bool enabled() const { return config_.enabled; }
   bool engaged() const { return throttle_ && throttle_->engaged(); }
-  // Dry run: whether a real run would hold the cap now.
-  bool would_engage() const { return dry_run_ && wanted_ && config_.enabled && cap_bytes() > 0; }
   bool settled() const { return !throttle_ || throttle_->settled(); }
   // Null when the provider is unknown.
   const DownloadThrottle* throttle() const { return throttle_.get(); }
@@ -59,7 +68,6 @@ class DownloadService {
  private:
   std::uint64_t cap_bytes() const;
   void apply_wish();
-  void log_dry_run_wish();
 
   Reactor& reactor_;
   HttpClient& http_;
@@ -69,9 +77,8 @@ class DownloadService {
   std::unique_ptr<DownloadThrottle> throttle_;
   std::string setup_error_;
   bool wanted_ = false;
-  bool dry_run_ = false;
-  bool dry_run_logged_engaged_ = false;  // the last "would" logged, so only changes are logged
-  std::string dry_run_client_;           // provider @ masked URL, for the dry-run log
+  bool started_ = false;
+  std::string client_name_;  // provider at the masked URL, for log lines
 };
 
 }  // namespace adrg::downloads

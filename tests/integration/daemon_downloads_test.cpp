@@ -187,7 +187,7 @@ TEST_F(DaemonDownloads, DryRunTransmissionKeepsItsLimitAndALeftoverJournalIsOnly
              testing::TransmissionPeer::kPassword);
   if (HasFatalFailure()) return;
   EXPECT_TRUE(wait_until([&] {
-    return daemon_->log().find("holds a download cap left by an earlier run") != std::string::npos;
+    return daemon_->log().find("holds a limit left by an earlier run") != std::string::npos;
   })) << daemon_->log();
   // Neither restored (the client keeps 700 kB/s, the file stays as it was) nor replaced.
   expect_cycle_changes_nothing(limit, user_limit, leftover_text);
