@@ -79,6 +79,7 @@ PsiStats random_psi(Gen& g, std::uint64_t& total) {
 // stage, so it cannot pass vacuously.
 struct Coverage {
   int restarts = 0, paused = 0, cpu_max = 0, io_max = 0, memory_high = 0, protected_seen = 0;
+  int download_caps = 0;
   std::set<std::string> events;
 };
 Coverage coverage;
@@ -175,6 +176,13 @@ void run_sequence(std::uint64_t seed) {
   auto evaluate = [&](const std::vector<TriggerEvent>& triggers) {
     r = policy.evaluate(config, s, clock.now(), triggers);
     ASSERT_NO_FATAL_FAILURE(check_invariants(config, s, r));
+    // The plan carries the download cap (the actuator's effect) exactly when the media rule
+    // wants it, and only with download_throttle enabled.
+    ASSERT_EQ(r.desired.cap_downloads, policy.status().download_throttle_wanted);
+    if (r.desired.cap_downloads) {
+      ASSERT_TRUE(config.media_mode.download_throttle.enabled);
+      ++coverage.download_caps;
+    }
     for (const auto& d : r.decisions) coverage.events.insert(d.event);
     coverage.restarts += static_cast<int>(r.desired.restarts.size());
     for (const auto& u : s.units) coverage.protected_seen += untouchable(u) ? 1 : 0;
@@ -248,6 +256,7 @@ TEST(PolicyPropertyTest, InvariantsHoldForRandomSequences) {
     if (HasFailure()) break;
   }
   EXPECT_GT(coverage.restarts, 1000);
+  EXPECT_GT(coverage.download_caps, 100);
   EXPECT_GT(coverage.paused, 1000);
   EXPECT_GT(coverage.cpu_max, 1000);
   EXPECT_GT(coverage.io_max, 1000);
