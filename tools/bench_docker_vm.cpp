@@ -124,6 +124,7 @@ class CpuRate {
   // Samples now; returns the rate over the last window once a full window is held.
   std::optional<double> sample(std::chrono::milliseconds window) {
     auto now = Clock::now();
+    if (!samples_.empty()) longest_gap_ = std::max(longest_gap_, now - samples_.back().first);
     samples_.push_back({now, usage_usec(stats_)});
     while (samples_.size() > 2 && now - samples_[1].first >= window) samples_.pop_front();
     if (now - samples_.front().first < window) return std::nullopt;
@@ -131,12 +132,17 @@ class CpuRate {
     return static_cast<double>(samples_.back().second - samples_.front().second) / 1e6 / secs;
   }
   Clock::time_point window_start() const { return samples_.front().first; }
-  Clock::time_point last_sample() const { return samples_.back().first; }
-  void reset() { samples_.clear(); }
+  // The longest time between two samples since reset(): the bench's own delay.
+  Clock::duration longest_gap() const { return longest_gap_; }
+  void reset() {
+    samples_.clear();
+    longest_gap_ = Clock::duration::zero();
+  }
 
  private:
   CgroupFiles stats_;
   std::deque<std::pair<Clock::time_point, long long>> samples_;
+  Clock::duration longest_gap_ = Clock::duration::zero();
 };
 
 void print_row(const std::string& what, std::vector<double> ms) {
@@ -179,15 +185,12 @@ int bench_relief(const std::string& label, int port, int rounds, const std::stri
     if (http(port, "POST", "/trigger", "{\"event\":\"media_start\"}") != 200) return 1;
     const double http_ms = Ms(Clock::now() - t0).count();
     std::optional<double> relief, quiet, paused, throttled;
-    double gap = 0;  // the longest time between two samples: the bench's own delay
     auto next_docker = t0;
     deadline = t0 + 120s;
     while ((!quiet || !paused) && Clock::now() < deadline) {
       if (!throttled && all_throttled(cpu_max)) throttled = Ms(Clock::now() - t0).count();
       if (!quiet) {
-        auto before = rate.last_sample();
         auto cores = rate.sample(window);
-        gap = std::max(gap, Ms(rate.last_sample() - before).count());
         if (cores && *cores < relief_cores && !relief) {
           relief = Ms(rate.window_start() - t0).count();
         }
@@ -207,6 +210,7 @@ int bench_relief(const std::string& label, int port, int rounds, const std::stri
       return 1;
     }
     if (!relief) relief = quiet;  // below 1 % is below the relief threshold too
+    const double gap = Ms(rate.longest_gap()).count();
     if (r > 0) {
       relief_ms.push_back(std::max(0.0, *relief));
       quiet_ms.push_back(std::max(0.0, *quiet));

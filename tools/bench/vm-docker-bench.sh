@@ -56,7 +56,8 @@ mkdir -p /etc/adrg/thermal /etc/adrg/no-hwmon
 DEV=$(cat /sys/block/vda/dev)
 
 # adrg_with RELIEF POLL_SECONDS TRIGGERS: (re)start the unit on a config with those settings.
-# The tiers' weights are the bundled config's (and ADRG's): tier 1 800, tier 3 10.
+# The tiers' weights are the bundled config's (and ADRG's): tier 1 800, tier 3 10. Every bench
+# container matches a tier: one that matches none is ungoverned (not in /status's containers).
 adrg_with() {
   cat >/etc/adrg/config.yaml <<EOF
 general:
@@ -67,6 +68,7 @@ general:
   http_server: {enabled: true, host: 127.0.0.1, port: $PORT}
 tiers:
   1: {name: Interactive, containers: ["player*"], cpu_weight: 800, io_weight: 800}
+  2: {name: Background, containers: ["bg-*"]}
   3: {name: Bulk, containers: ["bulk-*"], cpu_weight: 10, io_weight: 10}
 media_mode: {enabled: true, provider: webhook, cooldown_seconds: 0}
 thermal: {enabled: false}
