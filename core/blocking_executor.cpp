@@ -8,7 +8,7 @@ namespace adrg {
 
 namespace {
 // A job that waited longer than this for the worker is named in the log: the worker is one
-// thread, so a wait is a delay of whatever the job does (a relief's cpu.max, a restore).
+// thread, so a wait delays whatever the job does (a relief's cpu.max, a restore).
 constexpr auto kLongWait = std::chrono::milliseconds(50);
 }  // namespace
 
@@ -52,9 +52,12 @@ void BlockingExecutor::worker_main() {
     lock.unlock();
     const auto waited = std::chrono::steady_clock::now() - job.queued;
     if (waited >= kLongWait) {
-      spdlog::info("blocking executor: {} job waited {} ms for the worker ({} more queued)",
-                   job.urgent ? "an urgent" : "a",
-                   std::chrono::duration_cast<std::chrono::milliseconds>(waited).count(), behind);
+      // An urgent job (a throttle, a freeze) that waited delayed what the user feels; normal
+      // jobs queue by design (30 pause records after a media_start), so theirs is debug.
+      spdlog::log(job.urgent ? spdlog::level::info : spdlog::level::debug,
+                  "blocking executor: {} job waited {} ms for the worker ({} more queued)",
+                  job.urgent ? "an urgent" : "a",
+                  std::chrono::duration_cast<std::chrono::milliseconds>(waited).count(), behind);
     }
     try {
       if (job.work) job.work();
