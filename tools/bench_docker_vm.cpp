@@ -24,6 +24,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <deque>
@@ -193,8 +194,20 @@ int bench_relief(const std::string& label, int port, int rounds, const std::stri
     if (http(port, "POST", "/trigger", "{\"event\":\"media_start\"}") != 200) return 1;
     const double http_ms = Ms(Clock::now() - t0).count();
     std::optional<double> relief, quiet, paused, throttled;
-    auto next_docker = t0;
     deadline = t0 + 120s;
+    // Docker is asked on its own thread: dockerd, busy pausing, takes hundreds of ms to list
+    // containers, and the CPU samples must not wait for it.
+    std::atomic<double> paused_ms_at{-1};
+    std::atomic<bool> stop_docker{false};
+    std::thread docker_poll([&] {
+      while (!stop_docker && Clock::now() < deadline) {
+        if (count_paused(socket_path) == static_cast<int>(dirs.size())) {
+          paused_ms_at = Ms(Clock::now() - t0).count();
+          return;
+        }
+        std::this_thread::sleep_for(50ms);
+      }
+    });
     while ((!quiet || !paused) && Clock::now() < deadline) {
       if (!throttled && all_throttled(cpu_max)) throttled = Ms(Clock::now() - t0).count();
       if (!quiet) {
@@ -204,14 +217,11 @@ int bench_relief(const std::string& label, int port, int rounds, const std::stri
         }
         if (cores && *cores < 0.01) quiet = Ms(rate.window_start() - t0).count();
       }
-      if (!paused && Clock::now() >= next_docker) {
-        if (count_paused(socket_path) == static_cast<int>(dirs.size())) {
-          paused = Ms(Clock::now() - t0).count();
-        }
-        next_docker = Clock::now() + 50ms;
-      }
+      if (!paused && paused_ms_at >= 0) paused = paused_ms_at.load();
       std::this_thread::sleep_for(10ms);
     }
+    stop_docker = true;
+    docker_poll.join();
     if (!quiet || !paused) {
       std::fprintf(stderr, "round %d: quiet %s, paused %s after 120 s\n", r, quiet ? "yes" : "no",
                    paused ? "yes" : "no");
