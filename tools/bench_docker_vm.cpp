@@ -9,7 +9,8 @@
 //                 1.5 x the relief's floor: each throttled container still gets the kernel's
 //                 smallest quota, 1 ms per 100 ms period, so N of them hold N % of a core
 //         quiet   the same below 1 % of one core, which only the pause reaches
-//                 (cpu.stat usage_usec, sampled every 10 ms by a SCHED_FIFO process)
+//                 (cpu.stat usage_usec, sampled every 10 ms; Docker is polled on its own
+//                 thread so the samples never wait for dockerd)
 //         paused  every container Paused by Docker (GET /containers/json, status=paused)
 //         throttled  every container's cpu.max holds a quota (adrg's relief written), as read;
 //                 with the relief's time it separates adrg's delay from the kernel's and the
@@ -19,7 +20,6 @@
 //       The process idle for SECONDS: VmRSS, Pss, anonymous and private-dirty memory, CPU % and
 //       wake-ups/s (context switches of all threads).
 #include <fcntl.h>
-#include <sched.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -164,13 +164,6 @@ int bench_relief(const std::string& label, int port, int rounds, const std::stri
   const double relief_cores = 1.5 * 0.01 * static_cast<double>(dirs.size());
   CpuRate rate(dirs);
   CgroupFiles cpu_max(dirs, "cpu.max");
-  // The instrument must not be starved by what it measures: among 30 spinning containers a
-  // normal process's samples came 176-338 ms apart under QEMU, and no window can start inside
-  // such a gap. SCHED_FIFO wakes it on time; a sample (60 preads) every 10 ms costs little.
-  sched_param fifo{};
-  fifo.sched_priority = 10;
-  const bool realtime = ::sched_setscheduler(0, SCHED_FIFO, &fifo) == 0;
-  if (!realtime) std::perror("bench_docker_vm: SCHED_FIFO (samples may come late)");
   // Round 0 is a warm-up, not counted: the first media_start after adrg's start took 88 s to
   // quiet 30 containers in the VM (dockerd's first pauses), 10-20x any later round.
   for (int r = 0; r <= rounds; ++r) {
