@@ -22,7 +22,8 @@
 # Environment: BENCH_BUILD (default build-bench), RUNS (20), UNITS_PAUSE (30),
 # UNITS_IDLE (50), IDLE_SECONDS (60), THRESHOLD (io avg10 %, 10), STORM_DIR (/var/tmp);
 # docker-vm: ROUNDS (10), PLAY_SECONDS (60), WARMUP (15), PLAY_MBIT (40), STORM_DEPTH (16),
-# BENCH_ONLY, E2E_MEM (guest MiB, 2048), DISK_BPS and DISK_IOPS (the guest disk, default
+# BENCH_ONLY, BENCH_RELIEF (the instant_relief settings the relief part runs: "true false"),
+# E2E_MEM (guest MiB, 2048), DISK_BPS and DISK_IOPS (the guest disk, default
 # 41943040 and 400: a Pi's SD card or USB disk; the host page cache would otherwise serve a
 # 1 MiB read in well under a millisecond whatever the storm does);
 # BENCH_KEEP=1 keeps adrg's config and log (in the VM: copied to the share's logs/) and
@@ -67,7 +68,7 @@ if [ "$what" = vm ] || [ "$what" = docker-vm ]; then
   mkdir -p "$work/bin"
   for tool in "${tools[@]}"; do cp "$build/$tool.static" "$work/bin/$tool"; done
   for var in RUNS ROUNDS UNITS_PAUSE UNITS_IDLE IDLE_SECONDS THRESHOLD PLAY_SECONDS WARMUP PLAY_MBIT \
-    STORM_DEPTH BENCH_ONLY BENCH_KEEP BENCH_LOG_LEVEL; do
+    STORM_DEPTH BENCH_ONLY BENCH_RELIEF BENCH_KEEP BENCH_LOG_LEVEL; do
     if [ -n "${!var:-}" ]; then echo "$var=${!var}" >>"$work/bench.env"; fi
   done
   status=0

@@ -17,7 +17,8 @@
 #              IDLE_SECONDS, beside dockerd and containerd
 # Environment (bench.env on the share): ROUNDS (10), UNITS_PAUSE (30), UNITS_IDLE (50),
 # IDLE_SECONDS (60), PLAY_SECONDS (60), WARMUP (15), PLAY_MBIT (40), STORM_DEPTH (fio iodepth,
-# 16), BENCH_ONLY (relief|playback|footprint, or a comma list: relief,playback).
+# 16), BENCH_ONLY (relief|playback|footprint, or a comma list: relief,playback), BENCH_RELIEF
+# (the instant_relief settings of the relief part, default "true false").
 set -u
 H=/mnt/host
 [ -f "$H/bench.env" ] && {
@@ -144,7 +145,7 @@ if wants relief; then
   say "### /trigger media_start -> $UNITS_PAUSE busy tier-3 containers quiet / Paused, $ROUNDS rounds"
   say "| measurement | rounds | p50 ms | p95 ms | max ms |"
   say "|---|---|---|---|---|"
-  for relief in true false; do
+  for relief in ${BENCH_RELIEF:-true false}; do
     adrg_with "$relief" 3600 true || say "| adrg not healthy (instant_relief $relief) | | | | |"
     bench_docker_vm relief "instant_relief $relief" "$PORT" "$ROUNDS" /var/run/docker.sock \
       "${dirs[@]}" | tee -a "$OUT"
