@@ -18,6 +18,7 @@
 #include "config/config.h"
 #include "config/env.h"
 #include "config/loader.h"
+#include "core/fs.h"
 
 namespace adrg::config_detail {
 
@@ -35,7 +36,6 @@ inline Location to_location(const YAML::Mark& mark) {
 }
 
 std::string lowercase(std::string_view text);
-std::string_view trim_view(std::string_view text);
 // Plain digits for the numbers people write ("100000", not the shortest form "1e+05").
 std::string number_text(double value);
 // " (did you mean 'x'?)" for the closest candidate within edit distance 2, else "".

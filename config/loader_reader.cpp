@@ -15,14 +15,6 @@ std::string lowercase(std::string_view text) {
   return out;
 }
 
-std::string_view trim_view(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
-    text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
-    text.remove_suffix(1);
-  return text;
-}
-
 std::string number_text(double value) {
   char buf[64];
   // Plain digits for the numbers people write ("100000", not the shortest form "1e+05").

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 
 namespace adrg {
@@ -126,6 +127,14 @@ std::string trim(std::string_view text) {
   if (begin == std::string_view::npos) return {};
   auto end = text.find_last_not_of(ws);
   return std::string(text.substr(begin, end - begin + 1));
+}
+
+std::string_view trim_view(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
+  return text;
 }
 
 }  // namespace adrg

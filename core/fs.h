@@ -45,5 +45,7 @@ Status make_directories(const std::string& path, int mode = 0755);
 // "a/b/" + "c" without doubling or dropping the slash.
 std::string join_path(std::string_view base, std::string_view leaf);
 std::string trim(std::string_view text);
+// The same without a copy, trimming every std::isspace character (\v and \f too).
+std::string_view trim_view(std::string_view text);
 
 }  // namespace adrg

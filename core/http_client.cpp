@@ -31,7 +31,7 @@ std::string HttpResponse::header(std::string_view name) const {
 
 namespace {
 
-std::string_view trim_view(std::string_view s) {
+std::string_view trim_header_value(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() &&
          (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
@@ -250,13 +250,14 @@ struct HttpClient::Impl {
   static std::size_t header_callback(char* data, std::size_t size, std::size_t n, void* userp) {
     auto* transfer = static_cast<Transfer*>(userp);
     const std::size_t bytes = size * n;
-    std::string_view line = trim_view(std::string_view(data, bytes));
+    std::string_view line = trim_header_value(std::string_view(data, bytes));
     if (line.starts_with("HTTP/")) {
       // A new status line (100 Continue, a redirect hop): headers belong to the last response.
       transfer->response.headers.clear();
     } else if (auto colon = line.find(':'); colon != std::string_view::npos) {
-      transfer->response.headers.emplace_back(std::string(trim_view(line.substr(0, colon))),
-                                              std::string(trim_view(line.substr(colon + 1))));
+      transfer->response.headers.emplace_back(
+          std::string(trim_header_value(line.substr(0, colon))),
+          std::string(trim_header_value(line.substr(colon + 1))));
     }
     return bytes;
   }

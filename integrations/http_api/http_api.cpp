@@ -77,7 +77,7 @@ const RouteInfo* find_route(std::string_view path) {
   return nullptr;
 }
 
-std::string_view trim_view(std::string_view text) {
+std::string_view trim_header_value(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r' ||
                            text.back() == '\n')) {
@@ -90,7 +90,7 @@ std::string_view trim_view(std::string_view text) {
 std::string media_type(const char* content_type) {
   if (content_type == nullptr) return {};
   std::string_view value(content_type);
-  value = trim_view(value.substr(0, value.find(';')));
+  value = trim_header_value(value.substr(0, value.find(';')));
   std::string out(value);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
@@ -716,7 +716,7 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
   static void on_mhd_log(void* cls, const char* format, va_list args) {
     char buffer[512];
     std::vsnprintf(buffer, sizeof(buffer), format, args);
-    std::string_view text = trim_view(buffer);
+    std::string_view text = trim_header_value(buffer);
     spdlog::debug("libmicrohttpd ({}): {}", static_cast<Listener*>(cls)->description, text);
   }
 
@@ -778,7 +778,7 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
         MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (length != nullptr) {
       unsigned long long declared = 0;
-      std::string_view text = trim_view(length);
+      std::string_view text = trim_header_value(length);
       auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), declared);
       if (ec == std::errc() && declared > context.limit) {
         return respond(connection, MHD_HTTP_CONTENT_TOO_LARGE,
@@ -877,7 +877,7 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
         MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     unsigned long long declared = 0;
     if (length != nullptr) {
-      std::string_view text = trim_view(length);
+      std::string_view text = trim_header_value(length);
       (void)std::from_chars(text.data(), text.data() + text.size(), declared);
     }
     if (declared > context.limit) {
@@ -997,7 +997,7 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
 
   MHD_Result serve_trigger(MHD_Connection* connection, RequestContext& context) {
     std::string event;
-    std::string_view body = trim_view(context.body);
+    std::string_view body = trim_header_value(context.body);
     if (!body.empty()) {
       std::string type = media_type(
           MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE));
@@ -1085,7 +1085,7 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
     std::uint64_t after = 0;
     if (const char* last =
             MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Last-Event-ID")) {
-      std::string_view text = trim_view(last);
+      std::string_view text = trim_header_value(last);
       (void)std::from_chars(text.data(), text.data() + text.size(), after);
     }
     sse_clients_.emplace(client, std::move(owned));

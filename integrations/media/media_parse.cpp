@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/fs.h"
+
 namespace adrg::media {
 namespace {
 
@@ -57,14 +59,6 @@ std::string lower(std::string_view text) {
   std::transform(out.begin(), out.end(), out.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
-}
-
-std::string_view trim_view(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
-    text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
-    text.remove_suffix(1);
-  return text;
 }
 
 // A parameter of a header value ("multipart/form-data; boundary=abc", "form-data; name=\"x\""),
