@@ -307,7 +307,7 @@ void ReactorBase::cancel(Id id) {
 
 void ReactorBase::run() {
   loop_thread_ = std::this_thread::get_id();
-  while (!stop_requested_.exchange(false)) wait_and_dispatch(Duration(-1));
+  while (!stop_requested_.exchange(false)) note_turn(wait_and_dispatch(Duration(-1)));
 }
 
 void ReactorBase::stop() {
@@ -317,7 +317,20 @@ void ReactorBase::stop() {
 
 bool ReactorBase::run_once(Duration timeout) {
   loop_thread_ = std::this_thread::get_id();
-  return wait_and_dispatch(timeout) > 0;
+  int dispatched = wait_and_dispatch(timeout);
+  note_turn(dispatched);
+  return dispatched > 0;
+}
+
+// Every edge waits while the loop thread runs the callbacks of one turn: a PSI trigger or an
+// HTTP /trigger that arrives then is handled only after them. Naming such a turn is how a slow
+// reaction is traced to what the loop was doing instead.
+void ReactorBase::note_turn(int dispatched) {
+  constexpr auto kSlowTurn = std::chrono::milliseconds(50);
+  auto busy = std::chrono::steady_clock::now() - woke_at_;
+  if (dispatched == 0 || busy < kSlowTurn) return;
+  spdlog::info("the event loop was busy {:.1f} ms in one turn of {} callback(s)",
+               std::chrono::duration<double, std::milli>(busy).count(), dispatched);
 }
 
 bool ReactorBase::in_loop_thread() const { return loop_thread_ == std::this_thread::get_id(); }

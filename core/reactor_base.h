@@ -48,6 +48,10 @@ class ReactorBase : public Reactor {
   // One id space for everything a caller may cancel (backend watches and shared registrations).
   Id allocate_id() { return next_id_++; }
 
+  // Called by a backend the moment its wait returns: what follows until wait_and_dispatch
+  // returns is the turn's own work, timed by run() and run_once().
+  void woke() { woke_at_ = std::chrono::steady_clock::now(); }
+
   // Cancels an id the backend handed out (watch_fd, accept). Unknown ids are ignored.
   virtual void cancel_backend(Id id) = 0;
   // Waits at most `timeout` (negative: no limit) and dispatches one batch; returns how many
@@ -81,10 +85,14 @@ class ReactorBase : public Reactor {
   void on_event_fd();
   Status ensure_inotify();
   void wake();
+  // Logs a turn whose callbacks kept the loop thread busy long enough to delay an edge.
+  void note_turn(int dispatched);
 
   std::atomic<Id> next_id_{1};
   std::atomic<bool> stop_requested_{false};
   std::atomic<std::thread::id> loop_thread_;
+
+  std::chrono::steady_clock::time_point woke_at_{};
 
   int event_fd_ = -1;
   std::mutex post_mutex_;

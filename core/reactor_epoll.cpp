@@ -286,6 +286,7 @@ int EpollReactor::wait_and_dispatch(Duration timeout) {
     }
     n = ::epoll_wait(epoll_fd_, events, kMaxEvents, ms);
   }
+  woke();
   if (n < 0) {
     if (errno != EINTR) spdlog::error("reactor(epoll): epoll_wait: {}", std::strerror(errno));
     return 0;

@@ -300,6 +300,7 @@ int UringReactor::wait_and_dispatch(Duration timeout) {
       spdlog::error("reactor(io_uring): ppoll on the ring: {}", std::strerror(errno));
     }
   }
+  woke();
 
   int dispatched = 0;
   // Completions are copied out and the CQ advanced before any callback runs: callbacks submit

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 #include <stdlib.h>
 #include <sys/inotify.h>
 #include <sys/socket.h>
@@ -363,6 +365,34 @@ TEST_P(ReactorTest, PostFromAnotherThreadRunsOnTheLoopThread) {
   poster.join();
   EXPECT_TRUE(done);
   EXPECT_EQ(off_thread, 0);
+}
+
+// A slow turn delays every edge behind it; the log must say so, and must stay quiet otherwise.
+TEST_P(ReactorTest, ATurnThatKeepsTheLoopBusyIsLogged) {
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(50);
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("reactor", sink));
+  auto logged = [&] {
+    std::string log;
+    for (const auto& line : sink->last_formatted()) log += line;
+    return log;
+  };
+  bool quick = false;
+  reactor_->post([&] { quick = true; });
+  EXPECT_TRUE(run_until(*reactor_, [&] { return quick; }));
+  const std::string after_quick = logged();
+  bool slow = false;
+  reactor_->post([&] {
+    // The work itself: a callback that computes (or blocks) this long.
+    std::this_thread::sleep_for(milliseconds(60));
+    slow = true;
+  });
+  EXPECT_TRUE(run_until(*reactor_, [&] { return slow; }));
+  const std::string after_slow = logged();
+  spdlog::set_default_logger(previous);
+  EXPECT_EQ(after_quick.find("the event loop was busy"), std::string::npos) << after_quick;
+  EXPECT_NE(after_slow.find("the event loop was busy"), std::string::npos) << after_slow;
+  EXPECT_NE(after_slow.find("in one turn of 1 callback(s)"), std::string::npos) << after_slow;
 }
 
 TEST_P(ReactorTest, StopFromAnotherThreadEndsRun) {
