@@ -14,6 +14,7 @@
 #include <string>
 
 #include "tests/support/cgroup2.h"
+#include "tests/support/daemon_config.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
@@ -34,32 +35,9 @@ class AdrgctlJobs : public ::testing::Test {
     std::string mount = testing::find_freezable_cgroup2();
     if (mount.empty()) GTEST_SKIP() << "needs root and a writable cgroup2 mount";
     cgroup_parent_ = mount + "/adrg-ctl-jobs-test-" + std::to_string(::getpid());
-    std::string config =
-        "general:\n"
-        "  poll_interval_seconds: 1\n"
-        "  log_file: \"\"\n"
-        "  journal_file: " +
-        dir_.path() +
-        "/journal.json\n"
-        "  state_file: " +
-        dir_.path() +
-        "/state.json\n"
-        "  thermal_root: " +
-        dir_.path() +
-        "/thermal\n"
-        "  hwmon_root: " +
-        dir_.path() +
-        "/hwmon\n"
-        "  docker_socket: \"\"\n"
-        "  http_server:\n"
-        "    enabled: true\n"
-        "    host: 127.0.0.1\n"
-        "    port: " +
-        std::to_string(testing::free_tcp_port()) +
-        "\n"
-        "    unix_socket: " +
-        dir_.path() +
-        "/adrg.sock\n"
+    testing::DaemonConfig config(dir_);
+    config.port = testing::free_tcp_port();
+    config.extra =
         "jobs:\n"
         "  enabled: true\n"
         "  cgroup_root: " +
@@ -69,7 +47,7 @@ class AdrgctlJobs : public ::testing::Test {
         dir_.path() +
         "/jobs\n"
         "  max_log_bytes: 64K\n";
-    std::string config_path = dir_.write("config.yaml", config);
+    std::string config_path = dir_.write("config.yaml", daemon_yaml(config));
     daemon_ = std::make_unique<testing::ChildProcess>(
         std::vector<std::string>{kAdrg, "--config", config_path}, dir_.path() + "/adrg.log");
     ASSERT_TRUE(wait_until([&] { return ctl("jobs").exit_code == 0; })) << daemon_->log();

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "tests/support/adrg_daemon.h"
+#include "tests/support/daemon_config.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
@@ -31,7 +32,7 @@ struct RefusedCase {
 
 void PrintTo(const RefusedCase& c, std::ostream* os) { *os << c.name; }
 
-// Line 11, column 11 is the host's value in test_daemon_yaml.
+// Line 11, column 11 is the host's value in daemon_yaml.
 const RefusedCase kRefused[] = {
     {"any_address_without_token", "0.0.0.0",
      "11:11: error: general.http_server.host '0.0.0.0' is reachable beyond this machine but "
@@ -51,15 +52,24 @@ const RefusedCase kRefused[] = {
      "general.http_server.port, not in host"},
 };
 
+// The daemon inside `dir` on a free port with an empty token written out (what the refusals
+// below are about), its thermal zone polled every 0.2 s.
+testing::DaemonConfig test_config(const testing::TempDir& dir) {
+  testing::DaemonConfig config(dir);
+  config.port = testing::free_tcp_port();
+  config.token = "";
+  config.extra = "thermal:\n  poll_interval_seconds: 0.2\n";
+  return config;
+}
+
 class CheckConfigAgrees : public ::testing::TestWithParam<RefusedCase> {};
 
 TEST_P(CheckConfigAgrees, CheckConfigAndTheDaemonRefuseWithTheSameMessage) {
   const RefusedCase& c = GetParam();
   testing::TempDir dir;
-  testing::TestDaemonConfig config;
-  config.port = testing::free_tcp_port();
+  testing::DaemonConfig config = test_config(dir);
   config.host = c.host;
-  const std::string path = dir.write("config.yaml", test_daemon_yaml(dir, config));
+  const std::string path = dir.write("config.yaml", daemon_yaml(config));
   const std::string expected = path + ":" + c.error;
 
   auto check = run_command(kAdrgBinary + " --check-config --config " + path);
@@ -82,10 +92,9 @@ INSTANTIATE_TEST_SUITE_P(Table, CheckConfigAgrees, ::testing::ValuesIn(kRefused)
 TEST(CheckConfig, AHostWithBlanksIsTrimmedByBothAlike) {
   testing::TempDir dir;
   dir.write("thermal/thermal_zone0/temp", "50000\n");
-  testing::TestDaemonConfig config;
-  config.port = testing::free_tcp_port();
+  testing::DaemonConfig config = test_config(dir);
   config.host = "127.0.0.1 ";
-  const std::string path = dir.write("config.yaml", test_daemon_yaml(dir, config));
+  const std::string path = dir.write("config.yaml", daemon_yaml(config));
   auto check = run_command(kAdrgBinary + " --check-config --config " + path);
   EXPECT_EQ(check.exit_code, 0) << check.output;
   testing::ChildProcess daemon({kAdrgBinary, "--config", path}, dir.path() + "/adrg.log",
@@ -126,10 +135,9 @@ TEST(CheckConfig, NoDockerSocketMeansDockerIsNeverContacted) {
   const std::string socket = dir.path() + "/docker.sock";
   ListeningSocket docker(socket);
   ASSERT_TRUE(docker.bound());
-  testing::TestDaemonConfig config;
-  config.port = testing::free_tcp_port();
+  testing::DaemonConfig config = test_config(dir);
   config.docker_socket = "";
-  const std::string path = dir.write("config.yaml", test_daemon_yaml(dir, config));
+  const std::string path = dir.write("config.yaml", daemon_yaml(config));
   // DOCKER_HOST exported for the docker CLI must not turn an explicit "" back on.
   const auto start = std::chrono::steady_clock::now();
   auto check = run_command("DOCKER_HOST=unix://" + socket + " " + kAdrgBinary +
@@ -151,17 +159,17 @@ TEST(CheckConfig, NoDockerSocketMeansDockerIsNeverContacted) {
 TEST(CheckConfig, UnreachableDockerIsNamedByItsSocket) {
   testing::TempDir dir;
   dir.write("thermal/thermal_zone0/temp", "50000\n");
-  testing::TestDaemonConfig config;
-  config.port = testing::free_tcp_port();
-  config.docker_socket = dir.path() + "/no-dockerd/docker.sock";
-  const std::string path = dir.write("config.yaml", test_daemon_yaml(dir, config));
+  testing::DaemonConfig config = test_config(dir);
+  const std::string socket = dir.path() + "/no-dockerd/docker.sock";
+  config.docker_socket = socket;
+  const std::string path = dir.write("config.yaml", daemon_yaml(config));
   const std::string reason =
-      "cannot connect to unix socket " + config.docker_socket + ": No such file or directory";
+      "cannot connect to unix socket " + socket + ": No such file or directory";
 
   auto check =
       run_command("env -u DOCKER_HOST " + kAdrgBinary + " --check-config --config " + path);
   EXPECT_EQ(check.exit_code, 0) << check.output;
-  EXPECT_NE(check.output.find("docker not reachable at " + config.docker_socket +
+  EXPECT_NE(check.output.find("docker not reachable at " + socket +
                               " (docker GET /version: " + reason + ")"),
             std::string::npos)
       << check.output;

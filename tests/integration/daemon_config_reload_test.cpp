@@ -9,6 +9,7 @@
 #include <string>
 
 #include "tests/support/adrg_daemon.h"
+#include "tests/support/daemon_config.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
@@ -36,11 +37,12 @@ class AdrgReload : public ::testing::TestWithParam<const char*> {
 
   // The token and the port never change; the protected container names the version.
   std::string yaml(const std::string& version) const {
-    testing::TestDaemonConfig config;
+    testing::DaemonConfig config(dir_);
     config.port = port_;
     config.token = kToken;
-    config.extra = "protected_containers: [" + version + "]\n";
-    return test_daemon_yaml(dir_, config);
+    config.extra =
+        "thermal:\n  poll_interval_seconds: 0.2\nprotected_containers: [" + version + "]\n";
+    return daemon_yaml(config);
   }
   bool protects(const std::string& version) {
     return testing::unix_get(dir_, "/status")

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "core/fs.h"
+#include "tests/support/daemon_config.h"
 #include "tests/support/docker_fixture.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
@@ -104,20 +105,24 @@ class DockerImage : public ::testing::Test {
     port_ = testing::free_tcp_port();
     etc_ = dir_.mkdir("etc");
     state_ = dir_.mkdir("state");
-    dir_.write("etc/config.yaml",
-               "general:\n"
-               "  log_file: \"\"\n"
-               "  thermal_root: /nonexistent\n"
-               "  hwmon_root: /nonexistent\n"
-               "  http_server: {enabled: true, host: 127.0.0.1, port: " +
-                   std::to_string(port_) +
-                   ", unix_socket: \"\"}\n"
-                   "tiers:\n"
-                   "  1: {name: Interactive, containers: [\"" +
-                   prefix_ +
-                   "-web\"]}\n"
-                   "  3: {name: Bulk, containers: [\"" +
-                   prefix_ + "-bulk\"]}\n");
+    // Read inside the adrg container: its journal and Docker socket are the image's defaults.
+    testing::DaemonConfig config(dir_);
+    config.poll_interval_seconds = std::nullopt;
+    config.journal_file = std::nullopt;
+    config.state_file = std::nullopt;
+    config.thermal_root = "/nonexistent";
+    config.hwmon_root = "/nonexistent";
+    config.docker_socket = std::nullopt;
+    config.port = port_;
+    config.unix_socket = "";
+    config.extra =
+        "tiers:\n"
+        "  1: {name: Interactive, containers: [\"" +
+        prefix_ +
+        "-web\"]}\n"
+        "  3: {name: Bulk, containers: [\"" +
+        prefix_ + "-bulk\"]}\n";
+    dir_.write("etc/config.yaml", daemon_yaml(config));
   }
 
   void TearDown() override {

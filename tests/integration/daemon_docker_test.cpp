@@ -9,6 +9,7 @@
 
 #include <string>
 
+#include "tests/support/daemon_config.h"
 #include "tests/support/docker_fixture.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
@@ -36,34 +37,27 @@ class DaemonDocker : public ::testing::Test {
          "--label " + label_ + " --name " + background_ +
              " --cpus 1.5 --memory 2g local/busybox sh -c 'while :; do sleep 1; done'"}));
     port_ = testing::free_tcp_port();
-    config_ = dir_.write("config.yaml",
-                         "general:\n"
-                         "  poll_interval_seconds: 1\n"
-                         "  log_file: \"\"\n"
-                         "  journal_file: " +
-                             dir_.path() +
-                             "/journal.json\n"
-                             "  thermal_root: " +
-                             dir_.path() +
-                             "/none\n"
-                             "  hwmon_root: " +
-                             dir_.path() +
-                             "/none\n"
-                             "  http_server: {enabled: true, host: 127.0.0.1, port: " +
-                             std::to_string(port_) +
-                             ", unix_socket: \"\"}\n"
-                             "tiers:\n"
-                             "  2: {name: Background, containers: [\"" +
-                             prefix_ +
-                             "-bg\"], cpu_weight: 100}\n"
-                             "  3: {name: Bulk, containers: [\"" +
-                             prefix_ +
-                             "-bulk*\"], cpu_weight: 10}\n"
-                             "media_mode:\n"
-                             "  enabled: true\n"
-                             "  provider: webhook\n"
-                             "  tier2_cpu_max_percent: 20\n"
-                             "  cooldown_seconds: 1\n");
+    testing::DaemonConfig config(dir_);
+    config.state_file = std::nullopt;
+    config.thermal_root = dir_.path() + "/none";
+    config.hwmon_root = dir_.path() + "/none";
+    config.docker_socket = std::nullopt;  // the host's dockerd, as DOCKER_HOST or the default says
+    config.port = port_;
+    config.unix_socket = "";
+    config.extra =
+        "tiers:\n"
+        "  2: {name: Background, containers: [\"" +
+        prefix_ +
+        "-bg\"], cpu_weight: 100}\n"
+        "  3: {name: Bulk, containers: [\"" +
+        prefix_ +
+        "-bulk*\"], cpu_weight: 10}\n"
+        "media_mode:\n"
+        "  enabled: true\n"
+        "  provider: webhook\n"
+        "  tier2_cpu_max_percent: 20\n"
+        "  cooldown_seconds: 1\n";
+    config_ = dir_.write("config.yaml", daemon_yaml(config));
   }
 
   void TearDown() override {

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "integrations/downloads/download_throttle.h"
+#include "tests/support/daemon_config.h"
 #include "tests/support/download_peers.h"
 #include "tests/support/process.h"
 #include "tests/support/shell_child.h"
@@ -39,20 +40,23 @@ class DaemonDownloads : public ::testing::Test {
     dir_.mkdir("units");
     dir_.mkdir("state");
     port_ = testing::free_tcp_port();
-    std::string config = dir_.write(
-        "config.yaml",
-        "general:\n  log_file: \"\"\n  journal_file: " + journal_dir() +
-            "/journal.json\n  docker_socket: \"\"\n  cgroup_units_root: " + dir_.path() +
-            "/units\n  thermal_root: " + dir_.path() + "/none\n  hwmon_root: " + dir_.path() +
-            "/none\n  http_server: {enabled: true, host: 127.0.0.1, port: " +
-            std::to_string(port_) +
-            ", unix_socket: \"\"}\n"
-            "media_mode:\n  enabled: true\n  provider: webhook\n"
-            "  cooldown_seconds: 0\n  download_throttle:\n    enabled: true\n"
-            "    provider: " +
-            provider + "\n    url: \"" + url + "\"\n    username: \"" + user +
-            "\"\n    password: \"${ADRG_DL_PASSWORD}\"\n"
-            "    limit_mb_per_sec: 1\n");
+    testing::DaemonConfig yaml(dir_);
+    yaml.poll_interval_seconds = std::nullopt;
+    yaml.journal_file = journal_dir() + "/journal.json";
+    yaml.state_file = std::nullopt;
+    yaml.cgroup_units_root = dir_.path() + "/units";
+    yaml.thermal_root = dir_.path() + "/none";
+    yaml.hwmon_root = dir_.path() + "/none";
+    yaml.port = port_;
+    yaml.unix_socket = "";
+    yaml.extra =
+        "media_mode:\n  enabled: true\n  provider: webhook\n"
+        "  cooldown_seconds: 0\n  download_throttle:\n    enabled: true\n"
+        "    provider: " +
+        provider + "\n    url: \"" + url + "\"\n    username: \"" + user +
+        "\"\n    password: \"${ADRG_DL_PASSWORD}\"\n"
+        "    limit_mb_per_sec: 1\n";
+    std::string config = dir_.write("config.yaml", daemon_yaml(yaml));
     config_ = config;
     password_ = password;
     std::vector<std::string> argv{kAdrg, "--config", config};

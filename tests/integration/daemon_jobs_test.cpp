@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -16,6 +17,7 @@
 #include "core/fs.h"
 #include "sensors/psi.h"
 #include "tests/support/cgroup2.h"
+#include "tests/support/daemon_config.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
@@ -75,23 +77,24 @@ class Jobs : public ::testing::Test {
     write_config();
   }
 
-  void write_config(const std::string& extra_jobs = "") {
-    const std::string& d = dir_.path();
-    config_ = dir_.write("config.yaml", fmt::format(R"(general:
-  poll_interval_seconds: 1
-  log_file: ""
-  journal_file: {0}/journal.json
-  docker_socket: ""
-  thermal_root: {0}/none
-  hwmon_root: {0}/none
-  http_server: {{enabled: true, host: 127.0.0.1, port: {1}, unix_socket: {2}}}
-memory_pressure: {{enabled: false}}
+  // extra_jobs: more keys of the jobs: section; proc_root: where adrg reads PSI (nullopt: /proc).
+  void write_config(const std::string& extra_jobs = "",
+                    std::optional<std::string> proc_root = std::nullopt) {
+    testing::DaemonConfig config(dir_);
+    config.state_file = std::nullopt;
+    config.thermal_root = dir_.path() + "/none";
+    config.hwmon_root = dir_.path() + "/none";
+    config.proc_root = std::move(proc_root);
+    config.port = port_;
+    config.unix_socket = socket_;
+    config.extra = fmt::format(R"(memory_pressure: {{enabled: false}}
 io_pressure: {{enabled: false}}
 jobs:
-  cgroup_root: {3}
-  state_dir: {0}/jobs
-{4})",
-                                                    d, port_, socket_, jobs_root_, extra_jobs));
+  cgroup_root: {}
+  state_dir: {}/jobs
+{})",
+                               jobs_root_, dir_.path(), extra_jobs);
+    config_ = dir_.write("config.yaml", daemon_yaml(config));
   }
 
   void TearDown() override {
@@ -393,10 +396,8 @@ TEST_F(Jobs, WaitForCalmFollowsInjectedPsi) {
   dir_.write("proc/pressure/cpu", psi_line(80));
   dir_.write("proc/pressure/memory", psi_line(0));
   dir_.write("proc/pressure/io", psi_line(0));
-  write_config("  admission: {cpu_some_avg10_max: 30, max_queue_seconds: 0}\n");
-  std::string text = dir_.read("config.yaml");
-  text.replace(text.find("general:\n"), 9, "general:\n  proc_root: " + dir_.path() + "/proc\n");
-  dir_.write("config.yaml", text);
+  write_config("  admission: {cpu_some_avg10_max: 30, max_queue_seconds: 0}\n",
+               dir_.path() + "/proc");
   start_daemon();
   auto a = run_job("calm", 3, "[\"sleep\",\"30\"]", ",\"wait_for_calm\":true");
   ASSERT_EQ(a.status, 201) << a.body << log();

@@ -19,6 +19,7 @@
 
 #include "core/fs.h"
 #include "tests/support/cgroup2.h"
+#include "tests/support/daemon_config.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
@@ -58,30 +59,21 @@ class Kill9Fault : public ::testing::Test {
       ASSERT_TRUE(write_kernel_file(unit + "/cgroup.procs", std::to_string(pid)).ok());
     }
     port_ = testing::free_tcp_port();
-    config_ = dir_.write("config.yaml",
-                         "general:\n"
-                         "  log_file: \"\"\n"
-                         "  journal_file: " +
-                             dir_.path() +
-                             "/journal.json\n"
-                             "  docker_socket: \"\"\n"
-                             "  cgroup_units_root: " +
-                             root_ +
-                             "\n"
-                             "  thermal_root: " +
-                             dir_.path() +
-                             "/none\n"
-                             "  hwmon_root: " +
-                             dir_.path() +
-                             "/none\n"
-                             "  http_server: {enabled: true, host: 127.0.0.1, port: " +
-                             std::to_string(port_) +
-                             ", unix_socket: \"\"}\n"
-                             "tiers:\n"
-                             "  2: {name: Background, containers: [\"bg-*\"]}\n"
-                             "  3: {name: Bulk, containers: [\"bulk-*\"]}\n"
-                             "media_mode: {enabled: true, provider: webhook, cooldown_seconds: 0}\n"
-                             "thermal: {enabled: false}\n");
+    testing::DaemonConfig config(dir_);
+    config.poll_interval_seconds = std::nullopt;
+    config.state_file = std::nullopt;
+    config.cgroup_units_root = root_;
+    config.thermal_root = dir_.path() + "/none";
+    config.hwmon_root = dir_.path() + "/none";
+    config.port = port_;
+    config.unix_socket = "";
+    config.extra =
+        "tiers:\n"
+        "  2: {name: Background, containers: [\"bg-*\"]}\n"
+        "  3: {name: Bulk, containers: [\"bulk-*\"]}\n"
+        "media_mode: {enabled: true, provider: webhook, cooldown_seconds: 0}\n"
+        "thermal: {enabled: false}\n";
+    config_ = dir_.write("config.yaml", daemon_yaml(config));
   }
 
   void TearDown() override {

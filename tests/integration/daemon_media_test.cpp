@@ -8,6 +8,7 @@
 #include <atomic>
 #include <string>
 
+#include "tests/support/daemon_config.h"
 #include "tests/support/loopback_http_server.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
@@ -45,42 +46,31 @@ class MediaDaemon : public ::testing::Test {
     dir_.mkdir("units/sonarr");        // tier 2
     dir_.mkdir("units/jellyfin");      // tier 0: never touched
     port_ = testing::free_tcp_port();
-    config_ = dir_.write("config.yaml",
-                         "general:\n"
-                         "  poll_interval_seconds: 1\n"
-                         "  log_file: \"\"\n"
-                         "  journal_file: " +
-                             dir_.path() +
-                             "/journal.json\n"
-                             "  docker_socket: \"\"\n"
-                             "  cgroup_units_root: " +
-                             dir_.path() +
-                             "/units\n"
-                             "  thermal_root: " +
-                             dir_.path() +
-                             "/none\n"
-                             "  hwmon_root: " +
-                             dir_.path() +
-                             "/none\n"
-                             "  http_server: {enabled: true, host: 127.0.0.1, port: " +
-                             std::to_string(port_) +
-                             ", unix_socket: \"\"}\n"
-                             "tiers:\n"
-                             "  0: {name: Core, containers: [jellyfin]}\n"
-                             "  2: {name: Background, containers: [\"sonarr\"], cpu_weight: 100}\n"
-                             "  3: {name: Bulk, containers: [\"tdarr*\"], cpu_weight: 10}\n"
-                             "media_mode:\n"
-                             "  enabled: true\n"
-                             "  provider: jellyfin\n"
-                             "  url: " +
-                             jellyfin_.url() +
-                             "\n"
-                             "  api_key: \"${ADRG_MEDIA_API_KEY}\"\n"
-                             "  poll_interval_seconds: 0.3\n"
-                             "  tier2_cpu_max_percent: 20\n"
-                             "  tier2_io_max_read_mbps: 10\n"
-                             "  tier2_io_max_write_mbps: 5\n"
-                             "  cooldown_seconds: 1\n");
+    testing::DaemonConfig config(dir_);
+    config.state_file = std::nullopt;
+    config.cgroup_units_root = dir_.path() + "/units";
+    config.thermal_root = dir_.path() + "/none";
+    config.hwmon_root = dir_.path() + "/none";
+    config.port = port_;
+    config.unix_socket = "";
+    config.extra =
+        "tiers:\n"
+        "  0: {name: Core, containers: [jellyfin]}\n"
+        "  2: {name: Background, containers: [\"sonarr\"], cpu_weight: 100}\n"
+        "  3: {name: Bulk, containers: [\"tdarr*\"], cpu_weight: 10}\n"
+        "media_mode:\n"
+        "  enabled: true\n"
+        "  provider: jellyfin\n"
+        "  url: " +
+        jellyfin_.url() +
+        "\n"
+        "  api_key: \"${ADRG_MEDIA_API_KEY}\"\n"
+        "  poll_interval_seconds: 0.3\n"
+        "  tier2_cpu_max_percent: 20\n"
+        "  tier2_io_max_read_mbps: 10\n"
+        "  tier2_io_max_write_mbps: 5\n"
+        "  cooldown_seconds: 1\n";
+    config_ = dir_.write("config.yaml", daemon_yaml(config));
     std::string env_var = std::string("ADRG_MEDIA_API_KEY=") + kApiKey;
     daemon_ = std::make_unique<testing::ChildProcess>(
         std::vector<std::string>{kAdrg, "--config", config_, "--dry-run"},

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <string>
 
+#include "tests/support/daemon_config.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
@@ -69,37 +70,11 @@ TEST(AdrgCli, DaemonRefusesAnInvalidConfig) {
 // thermal zone, no docker.
 std::string daemon_config(const testing::TempDir& dir, int port, const std::string& extra = "",
                           const std::string& host = "127.0.0.1") {
-  return "general:\n"
-         "  poll_interval_seconds: 1\n"
-         "  log_file: \"\"\n"
-         "  journal_file: " +
-         dir.path() +
-         "/journal.json\n"
-         "  state_file: " +
-         dir.path() +
-         "/state.json\n"
-         "  thermal_root: " +
-         dir.path() +
-         "/thermal\n"
-         "  hwmon_root: " +
-         dir.path() +
-         "/hwmon\n"
-         "  docker_socket: \"\"\n"
-         "  http_server:\n"
-         "    enabled: true\n"
-         "    host: \"" +
-         host +
-         "\"\n"
-         "    port: " +
-         std::to_string(port) +
-         "\n"
-         "    unix_socket: " +
-         dir.path() +
-         "/adrg.sock\n"
-         "thermal:\n"
-         "  enabled: true\n"
-         "  poll_interval_seconds: 0.2\n" +
-         extra;
+  testing::DaemonConfig config(dir);
+  config.port = port;
+  config.host = host;
+  config.extra = "thermal:\n  enabled: true\n  poll_interval_seconds: 0.2\n" + extra;
+  return daemon_yaml(config);
 }
 
 class AdrgDaemon : public ::testing::TestWithParam<const char*> {

@@ -16,6 +16,7 @@
 
 #include "core/fs.h"
 #include "tests/support/cgroup2.h"
+#include "tests/support/daemon_config.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
@@ -177,22 +178,16 @@ TEST_F(SetupScript, UninstallThawsWhatAKilledInstalledDaemonFrozeBeforeRemovingA
   ASSERT_TRUE(write_kernel_file(unit + "/cgroup.procs", std::to_string(worker)).ok());
   int port = testing::free_tcp_port();
   std::string config = at("/etc/adrg/config.yaml");
-  ASSERT_TRUE(write_file_atomic(config,
-                                "general:\n"
-                                "  log_file: \"\"\n"
-                                "  journal_file: " +
-                                    dir_.path() + "/journal.json\n" +
-                                    "  docker_socket: \"\"\n"
-                                    "  cgroup_units_root: " +
-                                    units_root + "\n" + "  thermal_root: " + dir_.path() +
-                                    "/none\n" + "  hwmon_root: " + dir_.path() + "/none\n" +
-                                    "  http_server: {enabled: true, host: 127.0.0.1, port: " +
-                                    std::to_string(port) +
-                                    ", unix_socket: \"\"}\n"
-                                    "tiers:\n"
-                                    "  3: {name: Bulk, containers: [\"bulk-*\"]}\n",
-                                0644)
-                  .ok());
+  testing::DaemonConfig yaml(dir_);
+  yaml.poll_interval_seconds = std::nullopt;
+  yaml.state_file = std::nullopt;
+  yaml.cgroup_units_root = units_root;
+  yaml.thermal_root = dir_.path() + "/none";
+  yaml.hwmon_root = dir_.path() + "/none";
+  yaml.port = port;
+  yaml.unix_socket = "";
+  yaml.extra = "tiers:\n  3: {name: Bulk, containers: [\"bulk-*\"]}\n";
+  ASSERT_TRUE(write_file_atomic(config, daemon_yaml(yaml), 0644).ok());
   const std::string url = "http://127.0.0.1:" + std::to_string(port);
   {
     testing::ChildProcess daemon({at("/usr/sbin/adrg"), "--config", config},

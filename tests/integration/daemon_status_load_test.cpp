@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "tests/support/daemon_config.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
@@ -30,29 +31,18 @@ TEST(DaemonStatusLoad, WrkAgainstStatusWhileRulesFire) {
   dir.write("thermal/thermal_zone0/temp", "50000\n");
   int port = testing::free_tcp_port();
   std::string base = "http://127.0.0.1:" + std::to_string(port);
-  std::string config = dir.write("config.yaml",
-                                 "general:\n"
-                                 "  poll_interval_seconds: 0.5\n"
-                                 "  log_file: \"\"\n"
-                                 "  journal_file: " +
-                                     dir.path() +
-                                     "/journal.json\n"
-                                     "  docker_socket: \"\"\n"
-                                     "  cgroup_units_root: " +
-                                     dir.path() +
-                                     "/units\n"
-                                     "  thermal_root: " +
-                                     dir.path() +
-                                     "/thermal\n"
-                                     "  hwmon_root: " +
-                                     dir.path() +
-                                     "/none\n"
-                                     "  http_server: {enabled: true, host: 127.0.0.1, port: " +
-                                     std::to_string(port) +
-                                     ", unix_socket: \"\"}\n"
-                                     "tiers:\n"
-                                     "  3: {name: Bulk, containers: [\"bulk-*\"]}\n"
-                                     "thermal: {enabled: true, poll_interval_seconds: 0.1}\n");
+  testing::DaemonConfig yaml(dir);
+  yaml.poll_interval_seconds = 0.5;
+  yaml.state_file = std::nullopt;
+  yaml.cgroup_units_root = dir.path() + "/units";
+  yaml.hwmon_root = dir.path() + "/none";
+  yaml.port = port;
+  yaml.unix_socket = "";
+  yaml.extra =
+      "tiers:\n"
+      "  3: {name: Bulk, containers: [\"bulk-*\"]}\n"
+      "thermal: {enabled: true, poll_interval_seconds: 0.1}\n";
+  std::string config = dir.write("config.yaml", daemon_yaml(yaml));
   testing::ChildProcess daemon({kAdrg, "--config", config, "--dry-run", "--log-level", "warn"},
                                dir.path() + "/adrg.log");
   ASSERT_TRUE(wait_until([&] {

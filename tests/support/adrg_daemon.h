@@ -1,5 +1,4 @@
-// The real adrg binary as integration tests run it: a config that keeps the daemon inside a
-// temp dir (its own port, unix socket, journal, a fake thermal zone, no Docker unless asked),
+// The real adrg binary as integration tests run it (its config: tests/support/daemon_config.h),
 // and curl against it over the unix socket and TCP.
 #pragma once
 
@@ -12,17 +11,6 @@
 namespace adrg::testing {
 
 inline const std::string kAdrgBinary = ADRG_DAEMON_BIN;
-
-struct TestDaemonConfig {
-  int port = 0;
-  std::string host = "127.0.0.1";
-  std::string token;          // general.http_server.token; "" = none
-  std::string docker_socket;  // "" = Docker off
-  std::string extra;          // more top-level YAML, appended as written
-};
-
-// The YAML text; the fake thermal zone dir/thermal/thermal_zone0 is the caller's to write.
-std::string test_daemon_yaml(const TempDir& dir, const TestDaemonConfig& config);
 
 // GET over dir/adrg.sock (needs no token): the body, "" when the daemon does not answer.
 std::string unix_get(const TempDir& dir, const std::string& path);
