@@ -337,7 +337,17 @@ void Governor::on_units_changed(const std::vector<docker::UnitChange>& changes) 
         break;
     }
   }
-  if (ready_sent_) evaluate("docker events");
+  // Docker reports every container on its own: a media_start's 30 pauses are 30 events, often
+  // read from the stream in one turn, and each evaluation reads every unit's cgroup files. One
+  // evaluation after the events of a turn sees them all; the actuator heard each one above.
+  if (ready_sent_ && !docker_evaluation_posted_) {
+    docker_evaluation_posted_ = true;
+    reactor_.post([this, alive = std::weak_ptr<bool>(alive_)] {
+      if (alive.expired()) return;
+      docker_evaluation_posted_ = false;
+      evaluate("docker events");
+    });
+  }
 }
 
 Status Governor::arm_http_api() {
@@ -347,11 +357,11 @@ Status Governor::arm_http_api() {
   handlers.metrics_text = [this] { return metrics_text(); };
   handlers.trigger = [this](std::string_view event) { return trigger(event, "http"); };
   handlers.healthy = [this] { return !stopping_; };
-  handlers.jobs = [this](const ApiRequest& request, ApiReplyFn reply) {
+  handlers.jobs = [this](const ApiRequest& request, const ApiReplyFn& reply) {
     if (!jobs_) {
       return reply(ApiReply{503, "{\"error\":\"the job runner is off (see the log)\"}\n"});
     }
-    handle_job_request(*jobs_, request, std::move(reply));
+    handle_job_request(*jobs_, request, reply);
   };
   handlers.media_webhook = [this](std::string_view content_type, std::string_view body) -> Status {
     std::vector<TriggerEvent> events;
@@ -631,7 +641,7 @@ void Governor::shutdown(std::string_view why) {
   notifications_->notify("daemon_stop", "adrg stopping", std::string(why));
   notifications_->flush(std::chrono::seconds(5), [this] { notifications_flushed_ = true; });
   // The download client gets the user's own limit back, like every cgroup file.
-  actuator_->release_external_limit([this](Status st) {
+  actuator_->release_external_limit([this](const Status& st) {
     if (!st) spdlog::error("download limit not restored: {}", st.error().describe());
     downloads_released_ = true;
   });

@@ -147,6 +147,8 @@ class Governor {
   std::unique_ptr<EvaluationLoop> loop_;
   std::map<std::string, Reactor::Id> psi_followups_;  // pending follow-up evaluation per resource
   bool ready_sent_ = false;
+  bool docker_evaluation_posted_ = false;  // one evaluation for the Docker events of a turn
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for posted work
   bool stopping_ = false;
   bool fault_stalled_ = false;
 
