@@ -16,6 +16,12 @@
 //                 with the relief's time it separates adrg's delay from the kernel's and the
 //                 window's; the longest gap between two samples is the bench's own delay
 //       then media_stop, and the next round once all run and spin again. p50/p95/max per row.
+//   bench_docker_vm kernel LABEL ROUNDS CGROUP_DIR...
+//       The floor under every relief: no adrg, no HTTP. Each round the bench itself writes the
+//       relief's cpu.max ("1000 100000") into every container's cgroup at t0 and measures the
+//       relief as above; then writes "max 100000" back. What is left between t0 and the relief
+//       is the kernel's: every spinning group still runs out its current slice (up to a tick)
+//       and its first 1 ms of quota before it is throttled.
 //   bench_docker_vm footprint LABEL PID SECONDS
 //       The process idle for SECONDS: VmRSS, Pss, anonymous and private-dirty memory, CPU % and
 //       wake-ups/s (context switches of all threads).
@@ -247,6 +253,72 @@ int bench_relief(const std::string& label, int port, int rounds, const std::stri
   return 0;
 }
 
+// Writes `text` to every container's cpu.max; false when one write fails.
+bool write_cpu_max(const std::vector<std::string>& dirs, const std::string& text) {
+  bool ok = true;
+  for (const auto& d : dirs) {
+    int fd = ::open((d + "/cpu.max").c_str(), O_WRONLY | O_CLOEXEC);
+    ok =
+        fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ok;
+    if (fd >= 0) ::close(fd);
+  }
+  return ok;
+}
+
+int bench_kernel(const std::string& label, int rounds, const std::vector<std::string>& dirs) {
+  using namespace std::chrono_literals;
+  const auto window = 100ms;
+  const double relief_cores = 1.5 * 0.01 * static_cast<double>(dirs.size());
+  std::vector<double> written_ms, relief_ms;
+  CpuRate rate(dirs);
+  for (int r = 0; r <= rounds; ++r) {
+    auto deadline = Clock::now() + 60s;
+    rate.reset();
+    while (true) {
+      auto busy = rate.sample(500ms);
+      if (busy && *busy > 0.5) break;
+      if (Clock::now() > deadline) {
+        std::fprintf(stderr, "kernel round %d: containers not busy after 60 s\n", r);
+        return 1;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    rate.reset();
+    auto t0 = Clock::now();
+    if (!write_cpu_max(dirs, "1000 100000")) {
+      std::fprintf(stderr, "kernel round %d: a cpu.max write failed\n", r);
+      write_cpu_max(dirs, "max 100000");
+      return 1;
+    }
+    const double written = Ms(Clock::now() - t0).count();
+    std::optional<double> relief;
+    deadline = t0 + 10s;
+    while (!relief && Clock::now() < deadline) {
+      auto cores = rate.sample(window);
+      if (cores && *cores < relief_cores) relief = Ms(rate.window_start() - t0).count();
+      std::this_thread::sleep_for(10ms);
+    }
+    write_cpu_max(dirs, "max 100000");
+    if (!relief) {
+      std::fprintf(stderr, "kernel round %d: no relief within 10 s\n", r);
+      return 1;
+    }
+    if (r > 0) {
+      written_ms.push_back(written);
+      relief_ms.push_back(std::max(0.0, *relief));
+    }
+    std::fprintf(stderr,
+                 "%s round %d: cpu.max written %.0f ms, relief %.0f ms, longest sampling gap "
+                 "%.0f ms\n",
+                 label.c_str(), r, written, *relief, Ms(rate.longest_gap()).count());
+  }
+  char relief_what[64];
+  std::snprintf(relief_what, sizeof relief_what, ": CPU < %.0f %% of a core", relief_cores * 100);
+  print_row(label + ": every cpu.max written (by the bench)", written_ms);
+  print_row(label + relief_what, relief_ms);
+  return 0;
+}
+
 int bench_idle(const std::string& label, pid_t pid, int seconds) {
   ProcSample a = sample(pid);
   auto t0 = Clock::now();
@@ -273,12 +345,17 @@ int main(int argc, char** argv) {
     std::vector<std::string> dirs(argv + 6, argv + argc);
     return bench::bench_relief(argv[2], std::atoi(argv[3]), std::atoi(argv[4]), argv[5], dirs);
   }
+  if (mode == "kernel" && argc >= 5) {
+    std::vector<std::string> dirs(argv + 4, argv + argc);
+    return bench::bench_kernel(argv[2], std::atoi(argv[3]), dirs);
+  }
   if (mode == "footprint" && argc == 5) {
     return bench::bench_idle(argv[2], std::atoi(argv[3]), std::atoi(argv[4]));
   }
   std::fprintf(stderr,
                "usage: %s relief LABEL PORT ROUNDS DOCKER_SOCKET CGROUP_DIR...\n"
+               "       %s kernel LABEL ROUNDS CGROUP_DIR...\n"
                "       %s footprint LABEL PID SECONDS\n",
-               argv[0], argv[0]);
+               argv[0], argv[0], argv[0]);
   return 2;
 }

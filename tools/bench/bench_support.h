@@ -79,6 +79,7 @@ inline std::string find_cgroup2() {
 inline pid_t spawn(const std::vector<std::string>& argv, const std::string& log = "/dev/null") {
   // Built before fork(): a malloc in the child may wait on a lock another thread held.
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = ::fork();
@@ -141,19 +142,21 @@ inline int free_port() {
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
   socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+                     ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
   ::close(fd);
-  return ntohs(a.sin_port);
+  return bound ? ntohs(a.sin_port) : 0;
 }
 
-// A bench must report a peer that stopped answering, not hang on it: every read gives up after
-// this long (the caller sees an empty answer).
+// A bench must report a peer that stopped answering, not hang on it: every read, write and (on
+// a unix socket, whose connect waits on the send timeout when the backlog is full) connect
+// gives up after this long (the caller sees an empty answer).
 inline void bound_reads(int fd, int seconds = 15) {
   timeval tv{};
   tv.tv_sec = seconds;
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
 inline int connect_local(int port) {
