@@ -514,7 +514,7 @@ void Actuator::restart_units(const std::vector<RestartRequest>& restarts,
     }
     ++restarts_requested_;
     ++restarts_in_flight_;
-    restarter_->restart(unit, [this, name = unit.name](Status st) {
+    restarter_->restart(unit, [this, name = unit.name](const Status& st) {
       --restarts_in_flight_;
       if (!st) {
         spdlog::error("restart of {} failed: {}", name, st.error().describe());
@@ -581,11 +581,11 @@ void Actuator::start_file_op(UnitState& state, const FileKey& file_key, KeyState
   UnitKey uk{state.unit_id, state.cgroup_dir};
   std::uint64_t epoch = state.epoch;
   std::weak_ptr<bool> alive = alive_;
-  submit_file_op(
-      FileOp{jk, kind, text, pause, [this, alive, uk, file_key, epoch, kind, text](OpResult r) {
-               if (alive.expired()) return;
-               complete(uk, file_key, epoch, kind, text, r);
-             }});
+  submit_file_op(FileOp{jk, kind, text, pause,
+                        [this, alive, uk, file_key, epoch, kind, text](const OpResult& r) {
+                          if (alive.expired()) return;
+                          complete(uk, file_key, epoch, kind, text, r);
+                        }});
 }
 
 void Actuator::submit_file_op(FileOp op) {
@@ -898,7 +898,7 @@ void Actuator::start_pauser_op(UnitState& state, const FileKey& file_key, KeySta
   UnitSnapshot snap = state.snapshot;
   JournalPause record{state.unit_id, snap.name, state.cgroup_dir, PauseVia::kPauser};
   std::string text = key.target.value_or("");
-  auto finish = [this, alive, uk, file_key, epoch, kind, text](OpResult r) {
+  auto finish = [this, alive, uk, file_key, epoch, kind, text](const OpResult& r) {
     if (alive.expired()) return;
     complete(uk, file_key, epoch, kind, text, r);
   };
@@ -936,13 +936,13 @@ void Actuator::start_pauser_op(UnitState& state, const FileKey& file_key, KeySta
   if (kind == OpKind::kOverride) {
     // Write-ahead: the record exists before Docker is asked, so a crash right after the pause
     // still lets the next start unpause it.
-    run_blocking(journal_op(true), [this, alive, snap, finish, journal_op](OpResult r) {
+    run_blocking(journal_op(true), [this, alive, snap, finish, journal_op](const OpResult& r) {
       if (alive.expired()) return;
       if (r.outcome != Outcome::kOk) {
         finish(r);
         return;
       }
-      pauser_->pause(snap, [this, alive, finish, journal_op](Status st) {
+      pauser_->pause(snap, [this, alive, finish, journal_op](const Status& st) {
         if (alive.expired()) return;
         if (st) {
           finish({});
@@ -956,12 +956,12 @@ void Actuator::start_pauser_op(UnitState& state, const FileKey& file_key, KeySta
           return;
         }
         // Not paused: drop the record, so no later start unpauses what someone else pauses.
-        run_blocking(journal_op(false), [finish, failed](OpResult) { finish(failed); });
+        run_blocking(journal_op(false), [finish, failed](const OpResult&) { finish(failed); });
       });
     });
     return;
   }
-  pauser_->unpause(snap, [this, alive, finish, journal_op](Status st) {
+  pauser_->unpause(snap, [this, alive, finish, journal_op](const Status& st) {
     if (alive.expired()) return;
     if (!st) {
       finish({Outcome::kFailed, st.error().describe()});
@@ -1237,7 +1237,7 @@ Status Actuator::release_all() {
     snap.cgroup_path = pause.cgroup_dir;
     snap.kind = UnitKind::kContainer;
     ++release_unpauses_;
-    pauser_->unpause(snap, [this, alive, pause, who](Status st) {
+    pauser_->unpause(snap, [this, alive, pause, who](const Status& st) {
       if (alive.expired()) return;
       if (!st) {
         --release_unpauses_;
@@ -1251,7 +1251,7 @@ Status Actuator::release_all() {
             if (auto s = journal_->save(); !s) spdlog::warn("{}", s.error().describe());
             return {};
           },
-          [this, alive, who](OpResult) {
+          [this, alive, who](const OpResult&) {
             if (alive.expired()) return;
             --release_unpauses_;
             spdlog::info("unpaused container {} through Docker", who);

@@ -47,7 +47,7 @@ Result<std::string> utf8_to_bytes(std::string_view utf8, std::string_view field)
   return out;
 }
 
-Error corrupt(std::string what) {
+Error corrupt(const std::string& what) {
   return Error{std::make_error_code(std::errc::bad_message), "corrupt journal: " + what};
 }
 

@@ -127,7 +127,7 @@ std::string limit_text(std::uint64_t value) {
 }
 
 MergedLimit merge_io_max(std::string_view user, std::string_view wanted) {
-  const MergedLimit adrg{without_newline(wanted), LimitSource::kAdrg};
+  MergedLimit adrg{without_newline(wanted), LimitSource::kAdrg};
   if (trim(user).empty()) return adrg;  // the device had no line: no limit of the user's
   auto u = parse_io_max_line(user);
   auto a = parse_io_max_line(wanted);
@@ -178,8 +178,8 @@ bool is_user_limit_file(std::string_view file) {
 }
 
 MergedLimit stricter_limit(std::string_view file, std::string_view user, std::string_view wanted) {
-  const MergedLimit adrg{without_newline(wanted), LimitSource::kAdrg};
-  const MergedLimit kept{without_newline(user), LimitSource::kUser};
+  MergedLimit adrg{without_newline(wanted), LimitSource::kAdrg};
+  MergedLimit kept{without_newline(user), LimitSource::kUser};
   if (file == "io.max") return merge_io_max(user, wanted);
   if (file == "memory.max" || file == "memory.high") {
     auto u = parse_limit(trim(user));

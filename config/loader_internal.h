@@ -116,7 +116,9 @@ class MapReader {
   void finish();
 
  private:
-  struct Item {
+  // yaml-cpp declares Node's move assignment noexcept yet may allocate in it: nothing this
+  // reader can change, and Items are only built, never reassigned.
+  struct Item {  // NOLINT(bugprone-exception-escape)
     std::string name;
     YAML::Node key;
     YAML::Node value;

@@ -17,6 +17,8 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "core/result.h"
+
 namespace adrg {
 
 std::string HttpResponse::header(std::string_view name) const {
@@ -205,7 +207,7 @@ struct HttpClient::Impl {
       response.os_errno = static_cast<int>(os_errno);
       if (!transfer->request.unix_socket.empty()) {
         response.error = unix_socket_error(transfer->request.unix_socket, code, response.os_errno,
-                                           std::move(response.error));
+                                           response.error);
       }
     }
     curl_easy_getinfo(transfer->easy, CURLINFO_RESPONSE_CODE, &response.status);
@@ -222,10 +224,10 @@ struct HttpClient::Impl {
   // localhost port 80"), which sends a user looking for a TCP port. Every transport error of a
   // unix-socket request names the socket instead, with the reason the kernel gave.
   static std::string unix_socket_error(const std::string& path, CURLcode code, int os_errno,
-                                       std::string curl_error) {
+                                       const std::string& curl_error) {
     if (code == CURLE_COULDNT_CONNECT) {
       return "cannot connect to unix socket " + path + ": " +
-             (os_errno != 0 ? std::strerror(os_errno) : curl_easy_strerror(code));
+             (os_errno != 0 ? errno_text(os_errno) : curl_easy_strerror(code));
     }
     return "unix socket " + path + ": " + curl_error;
   }
@@ -269,7 +271,8 @@ struct HttpClient::Impl {
     // The id, not a pointer: a finished message for a transfer cancelled meanwhile is dropped
     // by the lookup in complete().
     curl_easy_setopt(e, CURLOPT_PRIVATE,
-                     reinterpret_cast<void*>(static_cast<std::uintptr_t>(t.id)));
+                     reinterpret_cast<void*>(  // NOLINT(performance-no-int-to-ptr)
+                         static_cast<std::uintptr_t>(t.id)));
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM-based DNS timeouts in a daemon
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error);

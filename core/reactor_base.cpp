@@ -12,6 +12,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/result.h"
+
 namespace adrg {
 namespace {
 
@@ -75,7 +77,7 @@ void ReactorBase::arm_timer_fd() {
   itimerspec spec{};
   if (want != TimePoint::max()) spec.it_value = to_timespec(want);
   if (::timerfd_settime(timer_fd_, TFD_TIMER_ABSTIME, &spec, nullptr) != 0) {
-    spdlog::error("reactor: timerfd_settime: {}", std::strerror(errno));
+    spdlog::error("reactor: timerfd_settime: {}", errno_text(errno));
     return;
   }
   timer_fd_armed_for_ = want;

@@ -17,6 +17,7 @@
 #include <deque>
 
 #include "core/reactor_base.h"
+#include "core/result.h"
 
 namespace adrg {
 namespace {
@@ -288,7 +289,7 @@ int EpollReactor::wait_and_dispatch(Duration timeout) {
   }
   woke();
   if (n < 0) {
-    if (errno != EINTR) spdlog::error("reactor(epoll): epoll_wait: {}", std::strerror(errno));
+    if (errno != EINTR) spdlog::error("reactor(epoll): epoll_wait: {}", errno_text(errno));
     return 0;
   }
   int dispatched = 0;

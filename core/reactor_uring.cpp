@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "core/reactor_base.h"
+#include "core/result.h"
 
 namespace adrg {
 namespace {
@@ -157,7 +158,7 @@ io_uring_sqe* UringReactor::get_sqe() {
     if (io_uring_sqe* sqe = io_uring_get_sqe(&ring_)) return sqe;
     int ret = io_uring_submit(&ring_);
     if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
-      spdlog::error("reactor(io_uring): submit: {}", std::strerror(-ret));
+      spdlog::error("reactor(io_uring): submit: {}", errno_text(-ret));
       return nullptr;
     }
   }
@@ -284,7 +285,7 @@ int UringReactor::wait_and_dispatch(Duration timeout) {
   if (!pending.empty()) timeout = Duration::zero();
 
   if (int ret = io_uring_submit(&ring_); ret < 0 && ret != -EINTR && ret != -EBUSY) {
-    spdlog::error("reactor(io_uring): submit: {}", std::strerror(-ret));
+    spdlog::error("reactor(io_uring): submit: {}", errno_text(-ret));
   }
   // Sleep in ppoll on the ring fd, never in io_uring_enter(GETEVENTS): since Linux 6.1.39/6.5 a
   // task waiting there with requests in flight (our multishot polls always are) is accounted as
@@ -297,7 +298,7 @@ int UringReactor::wait_and_dispatch(Duration timeout) {
     timespec ts{};
     timespec* tsp = to_timespec(timeout, ts);
     if (::ppoll(&ring_fd, 1, tsp, nullptr) < 0 && errno != EINTR) {
-      spdlog::error("reactor(io_uring): ppoll on the ring: {}", std::strerror(errno));
+      spdlog::error("reactor(io_uring): ppoll on the ring: {}", errno_text(errno));
     }
   }
   woke();

@@ -21,6 +21,10 @@ struct Error {
   std::string describe() const { return code ? message + ": " + code.message() : message; }
 };
 
+// strerror(3)'s text without its shared buffer: the blocking executor and curl's threads
+// describe errors too. (libstdc++ formats through strerror_r.)
+inline std::string errno_text(int err) { return std::system_category().message(err); }
+
 template <typename T>
 class [[nodiscard]] Result {
  public:

@@ -63,7 +63,9 @@ std::optional<std::uint64_t> parse_uint(std::string_view text) {
 // least 1 ms and the period within 1 ms..1 s (tg_set_cfs_bandwidth), else a bare EINVAL.
 Status validate_cpu_max(const std::string& text) {
   auto parts = words(text);
-  auto bad = [&](std::string why) { return invalid("invalid cpu_max '" + text + "': " + why); };
+  auto bad = [&](const std::string& why) {
+    return invalid("invalid cpu_max '" + text + "': " + why);
+  };
   if (parts.empty() || parts.size() > 2) return bad("want \"QUOTA PERIOD\" or \"max PERIOD\"");
   if (parts[0] != "max") {
     auto quota = parse_uint(parts[0]);
@@ -82,7 +84,9 @@ Status validate_cpu_max(const std::string& text) {
 // io.max: "MAJ:MIN key=value..." with keys rbps wbps riops wiops and values a number or "max".
 Status validate_io_max(const std::string& rule) {
   auto parts = words(rule);
-  auto bad = [&](std::string why) { return invalid("invalid io_max rule '" + rule + "': " + why); };
+  auto bad = [&](const std::string& why) {
+    return invalid("invalid io_max rule '" + rule + "': " + why);
+  };
   if (parts.size() < 2) return bad("want \"MAJ:MIN rbps=N wbps=N riops=N wiops=N\"");
   auto colon = parts[0].find(':');
   if (colon == std::string::npos || !parse_uint(std::string_view(parts[0]).substr(0, colon)) ||

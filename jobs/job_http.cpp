@@ -76,7 +76,7 @@ ApiReply method_not_allowed(const ApiRequest& request, const char* allow) {
   return reply;
 }
 
-void submit(JobManager& jobs, const ApiRequest& request, ApiReplyFn reply) {
+void submit(JobManager& jobs, const ApiRequest& request, const ApiReplyFn& reply) {
   auto submission = parse_job_submission(request.body);
   if (!submission) return reply(reply_for(submission.error()));
   JobCaller caller{request.peer->uid, request.peer->gid, request.peer->pid};
@@ -88,7 +88,8 @@ void submit(JobManager& jobs, const ApiRequest& request, ApiReplyFn reply) {
   });
 }
 
-void logs(JobManager& jobs, const ApiRequest& request, const std::string& id, ApiReplyFn reply) {
+void logs(JobManager& jobs, const ApiRequest& request, const std::string& id,
+          const ApiReplyFn& reply) {
   std::uint64_t offset = 0;
   if (auto it = request.query.find("offset"); it != request.query.end()) {
     const std::string& text = it->second;
@@ -122,14 +123,14 @@ void logs(JobManager& jobs, const ApiRequest& request, const std::string& id, Ap
 
 }  // namespace
 
-void handle_job_request(JobManager& jobs, const ApiRequest& request, ApiReplyFn reply) {
+void handle_job_request(JobManager& jobs, const ApiRequest& request, const ApiReplyFn& reply) {
   const bool mutation = request.method != "GET";
   if (mutation && !request.peer) {  // HttpApi refuses these over TCP already; belt and braces
     return reply(error_reply(403, "jobs can be started only over the unix socket"));
   }
   auto [id, verb] = split_path(request.path);
   if (id.empty()) {
-    if (request.method == "POST") return submit(jobs, request, std::move(reply));
+    if (request.method == "POST") return submit(jobs, request, reply);
     if (request.method != "GET") return reply(method_not_allowed(request, "GET, POST"));
     JsonWriter w;
     w.begin_object().key("jobs").begin_array();
@@ -144,7 +145,7 @@ void handle_job_request(JobManager& jobs, const ApiRequest& request, ApiReplyFn 
     }
     if (request.method != "DELETE") return reply(method_not_allowed(request, "GET, DELETE"));
     JobCaller caller{request.peer->uid, request.peer->gid, request.peer->pid};
-    return jobs.remove(id, caller, [reply, id = id](Status st) {
+    return jobs.remove(id, caller, [reply, id = id](const Status& st) {
       if (!st) return reply(reply_for(st.error()));
       reply(json_reply(200, fmt::format("{{\"removed\":\"{}\"}}", id)));
     });
@@ -172,7 +173,7 @@ void handle_job_request(JobManager& jobs, const ApiRequest& request, ApiReplyFn 
   }
   if (verb == "logs") {
     if (request.method != "GET") return reply(method_not_allowed(request, "GET"));
-    return logs(jobs, request, id, std::move(reply));
+    return logs(jobs, request, id, reply);
   }
   reply(error_reply(404, "no such endpoint: " + request.path));
 }

@@ -7,10 +7,10 @@
 
 namespace adrg {
 
-inline constexpr std::size_t kJobLogChunkMax = 1024 * 1024;
+inline constexpr std::size_t kJobLogChunkMax = std::size_t{1024} * 1024;
 inline constexpr double kJobWaitDefaultSeconds = 30;
 inline constexpr double kJobWaitMaxSeconds = 300;
 
-void handle_job_request(JobManager& jobs, const ApiRequest& request, ApiReplyFn reply);
+void handle_job_request(JobManager& jobs, const ApiRequest& request, const ApiReplyFn& reply);
 
 }  // namespace adrg

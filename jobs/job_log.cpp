@@ -28,7 +28,7 @@ Result<std::uint64_t> file_size(int fd, const std::string& path) {
 // inode lock, as the job's appends do).
 Result<JobLogTrim> copy_tail_to_head(int fd, const std::string& path, std::uint64_t size,
                                      std::uint64_t drop) {
-  std::vector<char> buffer(256 * 1024);
+  std::vector<char> buffer(std::size_t{256} * 1024);
   std::uint64_t src = drop, dst = 0, end = size;
   for (;;) {
     while (src < end) {
@@ -91,8 +91,9 @@ Result<JobLogTrim> trim_job_log(const std::string& path, std::uint64_t max_bytes
         return JobLogTrim{aligned, *after, true};
       }
       // EOPNOTSUPP: the filesystem cannot (tmpfs, btrfs); EINVAL: not block-aligned after all
-      // (st_blksize is only a hint); ENOSYS/ENOTSUP on odd kernels. Anything else is real.
-      if (errno != EOPNOTSUPP && errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) {
+      // (st_blksize is only a hint; ENOTSUP is EOPNOTSUPP on Linux); ENOSYS on odd kernels.
+      // Anything else is real.
+      if (errno != EOPNOTSUPP && errno != EINVAL && errno != ENOSYS) {
         return Error::from_errno("collapse the head of " + path);
       }
     }

@@ -324,12 +324,13 @@ void JobManager::start_job(Entry& entry, bool at_submission, Done done) {
       },
       [this, outcome, id = record.id, at_submission, done = std::move(done)]() mutable {
         on_started(id, at_submission, std::move(outcome->spawned), std::move(outcome->groups),
-                   std::move(done));
+                   done);
       });
 }
 
 void JobManager::on_started(const std::string& id, bool at_submission,
-                            Result<SpawnedProcess> spawned, std::vector<gid_t> groups, Done done) {
+                            Result<SpawnedProcess> spawned, std::vector<gid_t> groups,
+                            const Done& done) {
   Entry* entry = find(id);
   if (entry == nullptr) {  // cannot happen (a starting job is not final, so not removable)
     if (spawned) ::close(spawned->pidfd);

@@ -118,7 +118,7 @@ class JobManager {
   std::size_t active_count() const;
   void start_job(Entry& entry, bool at_submission, Done done);
   void on_started(const std::string& id, bool at_submission, Result<SpawnedProcess> spawned,
-                  std::vector<gid_t> groups, Done done);
+                  std::vector<gid_t> groups, const Done& done);
   void watch_exit(Entry& entry);
   void on_exit_readable(const std::string& id);
   void finish(Entry& entry, JobState state);

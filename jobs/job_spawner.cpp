@@ -176,7 +176,11 @@ std::vector<std::string> exec_candidates(const std::string& file,
   }
   sigset_t none;
   sigemptyset(&none);
-  if (::sigprocmask(SIG_SETMASK, &none, nullptr) != 0) child_fail(report_fd, Step::kSignals);
+  // The forked child has one thread, and sigprocmask (not pthread_sigmask) is the
+  // async-signal-safe call that may run between fork and exec.
+  if (::sigprocmask(SIG_SETMASK, &none, nullptr) != 0) {  // NOLINT(concurrency-mt-unsafe)
+    child_fail(report_fd, Step::kSignals);
+  }
 
   if (::dup2(plan.devnull_fd, 0) < 0 || ::dup2(plan.log_fd, 1) < 0 || ::dup2(plan.log_fd, 2) < 0) {
     child_fail(report_fd, Step::kStdio);

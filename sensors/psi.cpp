@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "core/fs.h"
+#include "core/result.h"
 
 namespace adrg {
 
@@ -204,7 +205,7 @@ Result<PsiTrigger> PsiTrigger::open(const std::string& path, const PsiTriggerSpe
   if (err2 != 0) {
     ::close(fd);
     return Error::from_errno("write PSI trigger \"" + text + "\" to " + path + " (" +
-                                 std::strerror(err) + ", and with the window rounded up to " +
+                                 errno_text(err) + ", and with the window rounded up to " +
                                  std::to_string(*rounded) + " us)",
                              err2);
   }
@@ -213,7 +214,7 @@ Result<PsiTrigger> PsiTrigger::open(const std::string& path, const PsiTriggerSpe
       "PSI trigger {}: the kernel refused a {} us window ({}); without "
       "CAP_SYS_RESOURCE the window must be a multiple of 2 s (psi.rst), so it was "
       "rounded up to {} us",
-      trigger.description(), spec.window_us, std::strerror(err), *rounded);
+      trigger.description(), spec.window_us, errno_text(err), *rounded);
   return trigger;
 }
 
@@ -323,7 +324,8 @@ void PsiTriggerSet::on_ready(const std::string& name, std::uint32_t revents) {
   if (it == entries_.end()) return;
   if (revents & POLLPRI) {
     ++it->second->edges;
-    std::string copy = name;  // the callback may remove this very trigger
+    // A copy: the callback may remove this very trigger, and `name` with it.
+    std::string copy = name;  // NOLINT(performance-unnecessary-copy-initialization)
     if (on_edge_) on_edge_(copy);
     return;
   }

@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <exception>
 #include <functional>
 #include <iostream>
 #include <optional>
@@ -307,9 +308,7 @@ int cmd_events(const Target& target) {
   return kExitTransport;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   CLI::App app{"adrgctl: inspect and steer the adrg resource governor"};
   app.require_subcommand(1);
   app.fallthrough();
@@ -358,4 +357,16 @@ int main(int argc, char** argv) {
   }
   curl_global_cleanup();
   return rc;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Out of memory or a library's throw ends in one line and an exit code, not std::terminate.
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "adrgctl: " << e.what() << "\n";
+    return adrg::ctl::kExitServerError;
+  }
 }

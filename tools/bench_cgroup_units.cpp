@@ -31,6 +31,7 @@ namespace {
 int bench_pause(const std::string& adrg, const std::string& cg, int n, int runs) {
   Units units(cg, "pause");
   std::vector<std::string> bulk;
+  bulk.reserve(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) bulk.push_back(units.add("bulk-" + std::to_string(i)));
   std::string dir = make_temp_dir();
   Adrg daemon(adrg, dir, units.root(),

@@ -92,7 +92,7 @@ struct Bench {
         return;
       }
       const std::string& id = ids[next++];
-      auto after = [&](adrg::Status status) {
+      auto after = [&](const adrg::Status& status) {
         if (!status.ok()) {
           ++errors;
           std::fprintf(stderr, "  error: %s\n", status.error().describe().c_str());
@@ -190,7 +190,7 @@ int main(int argc, char** argv) {
       status = 1;
     } else {
       bool negotiated = false;
-      client.negotiate([&](adrg::Result<adrg::docker::VersionInfo> v) {
+      client.negotiate([&](const adrg::Result<adrg::docker::VersionInfo>& v) {
         negotiated = true;
         if (!v.ok()) std::fprintf(stderr, "negotiate: %s\n", v.error().describe().c_str());
       });

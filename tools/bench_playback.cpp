@@ -31,6 +31,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/result.h"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -53,7 +55,7 @@ int play(const char* path, double seconds, double mbit, size_t chunk_kib, double
   const size_t chunk = chunk_kib * 1024;
   int fd = ::open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
   if (fd < 0) {
-    std::fprintf(stderr, "bench_playback: open %s: %s\n", path, std::strerror(errno));
+    std::fprintf(stderr, "bench_playback: open %s: %s\n", path, adrg::errno_text(errno).c_str());
     return 1;
   }
   void* raw = nullptr;
@@ -74,7 +76,7 @@ int play(const char* path, double seconds, double mbit, size_t chunk_kib, double
       n = ::pread(fd, buf, chunk, offset);
     }
     if (n < 0) {
-      std::fprintf(stderr, "bench_playback: read: %s\n", std::strerror(errno));
+      std::fprintf(stderr, "bench_playback: read: %s\n", adrg::errno_text(errno).c_str());
       return 1;
     }
     offset += n;
@@ -103,7 +105,7 @@ double percentile(std::vector<double> v, double p) {
 int summary(const char* path, double from_s, double to_s) {
   FILE* in = std::fopen(path, "r");
   if (in == nullptr) {
-    std::fprintf(stderr, "bench_playback: %s: %s\n", path, std::strerror(errno));
+    std::fprintf(stderr, "bench_playback: %s: %s\n", path, adrg::errno_text(errno).c_str());
     return 1;
   }
   std::vector<double> late;

@@ -77,7 +77,7 @@ Config bench_config() {
   return c;
 }
 
-const char* kPrefixes[] = {"core-", "web-", "bg-", "bulk-"};
+constexpr const char* kPrefixes[] = {"core-", "web-", "bg-", "bulk-"};
 
 std::vector<UnitSnapshot> synthetic_units(int n) {
   std::vector<UnitSnapshot> units;

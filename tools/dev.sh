@@ -48,17 +48,26 @@ case "$mode" in
     # detect_leaks: the sanitizer runtime also checks for leaks at exit.
     export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1"
     status=0
-    ctest --output-on-failure --timeout 600 "$@" || status=$?
+    if [ $# -eq 0 ]; then
+      # Unit tests live in temp dirs and their own process: one per core. The integration and
+      # e2e suites share dockerd, the test peers and the VM's emulated CPUs: one at a time.
+      ctest --output-on-failure --timeout 600 -L unit -j"$(nproc)" || status=$?
+      ctest --output-on-failure --timeout 600 -LE unit || status=$?
+    else
+      ctest --output-on-failure --timeout 600 "$@" || status=$?
+    fi
     # The full run also proves arm64 (Raspberry Pi 5): unit tests cross-built and run under
-    # qemu-user, and the arm64 .deb; then the fuzzers (clang), every translation unit through
-    # clang with the warnings as errors (fuzz.sh installed clang), and ThreadSanitizer over the
-    # tests where threads meet. With extra ctest arguments only the native selection runs.
+    # qemu-user, and the arm64 .deb; then the fuzzers (clang), clang-tidy over the production
+    # code and clang -fsyntax-only over the tests, warnings as errors (fuzz.sh installed clang),
+    # ThreadSanitizer over the tests where threads meet, and a GCC Release build with its unit
+    # tests. With extra ctest arguments only the native selection runs.
     if [ $# -eq 0 ]; then
       "$here/tools/cross-arm64.sh" test || status=1
       "$here/tools/cross-arm64.sh" deb || status=1
       "$here/tools/fuzz.sh" || status=1
-      "$here/tools/clang-syntax.sh" "$here/build-asan" || status=1
+      "$here/tools/clang-tidy.sh" "$here/build-asan" || status=1
       "$here/tools/tsan.sh" || status=1
+      "$here/tools/release-check.sh" || status=1
     fi
     exit "$status"
     ;;

@@ -8,6 +8,8 @@
 #include <optional>
 #include <utility>
 
+#include "core/result.h"
+
 namespace adrg::docker {
 namespace {
 
@@ -36,7 +38,7 @@ Error docker_error(std::string_view what, const HttpResponse& response) {
     std::string text = response.error.empty()
                            ? curl_easy_strerror(static_cast<CURLcode>(response.curl_code))
                            : response.error;
-    const std::string reason = std::string(": ") + std::strerror(err);
+    const std::string reason = std::string(": ") + errno_text(err);
     if (text.ends_with(reason)) text.resize(text.size() - reason.size());
     return Error{std::error_code(err, std::system_category()), fmt::format("{}: {}", what, text)};
   }
@@ -67,7 +69,7 @@ std::string DockerClient::versioned(std::string_view path) const {
   return fmt::format("/v{}{}", api_version_, path);
 }
 
-std::uint64_t DockerClient::send(std::string method, std::string path, Handler handler,
+std::uint64_t DockerClient::send(std::string method, const std::string& path, Handler handler,
                                  Duration timeout, std::function<bool(std::string_view)> on_chunk) {
   HttpRequest request;
   request.method = std::move(method);
@@ -100,7 +102,7 @@ void DockerClient::cancel(StreamId id) {
 
 void DockerClient::negotiate(std::function<void(Result<VersionInfo>)> done) {
   // /version is unversioned on purpose: it answers whatever API the daemon speaks.
-  send("GET", "/version", [this, done = std::move(done)](HttpResponse response) {
+  send("GET", "/version", [this, done = std::move(done)](const HttpResponse& response) {
     if (!response.ok()) {
       done(docker_error("docker GET /version", response));
       return;
@@ -128,19 +130,20 @@ void DockerClient::negotiate(std::function<void(Result<VersionInfo>)> done) {
 
 void DockerClient::list_running(std::function<void(Result<std::vector<ContainerSummary>>)> done) {
   // Without all=1 Docker lists running containers, paused ones included.
-  send("GET", versioned("/containers/json"), [done = std::move(done)](HttpResponse response) {
-    if (!response.ok()) {
-      done(docker_error("docker GET /containers/json", response));
-      return;
-    }
-    done(parse_container_list(response.body));
-  });
+  send("GET", versioned("/containers/json"),
+       [done = std::move(done)](const HttpResponse& response) {
+         if (!response.ok()) {
+           done(docker_error("docker GET /containers/json", response));
+           return;
+         }
+         done(parse_container_list(response.body));
+       });
 }
 
 void DockerClient::inspect(const std::string& id,
                            std::function<void(Result<ContainerInspect>)> done) {
   send("GET", versioned("/containers/" + url_encode(id) + "/json"),
-       [id, done = std::move(done)](HttpResponse response) {
+       [id, done = std::move(done)](const HttpResponse& response) {
          if (!response.ok()) {
            done(docker_error("docker inspect " + id, response));
            return;
@@ -149,12 +152,12 @@ void DockerClient::inspect(const std::string& id,
        });
 }
 
-void DockerClient::post_action(const std::string& id, std::string_view action, std::string query,
-                               Duration timeout, Done done) {
+void DockerClient::post_action(const std::string& id, std::string_view action,
+                               const std::string& query, Duration timeout, Done done) {
   std::string path = versioned("/containers/" + url_encode(id) + "/" + std::string(action)) + query;
   send(
-      "POST", std::move(path),
-      [id, action = std::string(action), done = std::move(done)](HttpResponse response) {
+      "POST", path,
+      [id, action = std::string(action), done = std::move(done)](const HttpResponse& response) {
         if (response.ok()) {
           done(Status{});
           return;
@@ -298,7 +301,7 @@ DockerClient::StreamId DockerClient::watch_events(EventCallback on_event, Done o
     return true;
   };
   *key = send(
-      "GET", std::move(path),
+      "GET", path,
       [stream, on_end = std::move(on_end)](HttpResponse response) {
         if (!response.transport_ok() || response.status != 200) {
           if (response.body.empty()) response.body = stream->unparsed;

@@ -87,11 +87,11 @@ class DockerClient {
 
  private:
   using Handler = std::function<void(HttpResponse)>;
-  std::uint64_t send(std::string method, std::string path, Handler handler,
+  std::uint64_t send(std::string method, const std::string& path, Handler handler,
                      Duration timeout = std::chrono::seconds(30),
                      std::function<bool(std::string_view)> on_chunk = {});
   std::string versioned(std::string_view path) const;
-  void post_action(const std::string& id, std::string_view action, std::string query,
+  void post_action(const std::string& id, std::string_view action, const std::string& query,
                    Duration timeout, Done done);
   void batch(const std::vector<std::string>& ids,
              const std::function<void(const std::string&, Done)>& op, BatchDone done);

@@ -143,7 +143,7 @@ void DockerInventory::connect() {
   std::uint64_t epoch = ++epoch_;
   std::weak_ptr<bool> alive = alive_;
   // Negotiate on every connect: the daemon that comes back may be another version.
-  client_.negotiate([this, alive, epoch](Result<VersionInfo> version) {
+  client_.negotiate([this, alive, epoch](const Result<VersionInfo>& version) {
     if (alive.expired() || epoch != epoch_) return;
     if (!version.ok()) {
       fail(version.error().describe());
@@ -170,7 +170,7 @@ void DockerInventory::subscribe() {
           handle_event(event);
         }
       },
-      [this, alive, epoch](Status status) {
+      [this, alive, epoch](const Status& status) {
         if (alive.expired() || epoch != epoch_) return;
         stream_ = 0;
         fail(status.ok() ? std::string("docker events stream ended") : status.error().describe());
@@ -243,7 +243,7 @@ void DockerInventory::finish_sync(const std::vector<std::string>& ids,
     ready_ = true;
     if (on_ready_) on_ready_(units_);
   } else {
-    publish(std::move(changes));
+    publish(changes);
   }
   if (epoch != epoch_) return;
   auto queued = std::move(queued_);
@@ -348,7 +348,7 @@ void DockerInventory::handle_event(const DockerEvent& event) {
   } else if (action == "update") {
     if (it->second.tier) changes.push_back({UnitChangeKind::kUpdated, it->first, it->second.name});
   }
-  publish(std::move(changes));
+  publish(changes);
 }
 
 void DockerInventory::inspect_and_apply(const std::string& id) {
@@ -366,7 +366,7 @@ void DockerInventory::inspect_and_apply(const std::string& id) {
     }
     std::vector<UnitChange> changes;
     apply_inspect(*inspect, changes);
-    publish(std::move(changes));
+    publish(changes);
   });
 }
 
@@ -544,7 +544,7 @@ void DockerInventory::rebuild_units() {
   });
 }
 
-void DockerInventory::publish(std::vector<UnitChange> changes) {
+void DockerInventory::publish(const std::vector<UnitChange>& changes) {
   if (changes.empty()) return;
   rebuild_units();
   if (!ready_) return;  // the first sync reports everything through on_ready
@@ -556,7 +556,7 @@ void DockerInventory::reconfigure(const Config& config) {
   protected_patterns_ = config.protected_containers;
   std::vector<UnitChange> changes;
   for (auto& [id, entry] : entries_) evaluate_tier(entry, entry.name, false, changes);
-  publish(std::move(changes));
+  publish(changes);
 }
 
 const UnitSnapshot* DockerInventory::find(std::string_view id) const {

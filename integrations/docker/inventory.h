@@ -170,7 +170,7 @@ class DockerInventory {
   void read_cgroup(Entry& entry);
   void read_memory(Entry& entry) const;
   UnitSnapshot to_unit(const Entry& entry) const;
-  void publish(std::vector<UnitChange> changes);
+  void publish(const std::vector<UnitChange>& changes);
   void rebuild_units();
 
   Reactor& reactor_;

@@ -235,7 +235,7 @@ void DownloadThrottle::do_engage() {
   std::weak_ptr<bool> alive = alive_;
   auto set_cap = [this, alive] {
     DownloadLimit cap = client_->cap_for(cap_bytes_);
-    client_->set_limit(cap, [this, alive, cap](Status status) {
+    client_->set_limit(cap, [this, alive, cap](const Status& status) {
       if (alive.expired()) return;
       if (status) {
         if (!cap_applied_ || applied_cap_ != cap) {
@@ -252,7 +252,7 @@ void DownloadThrottle::do_engage() {
           }
         }
       }
-      finish(std::move(status), false);
+      finish(status, false);
     });
   };
   if (record_) return set_cap();  // original already journaled (possibly by a crashed run)
@@ -275,7 +275,7 @@ void DownloadThrottle::do_release() {
   busy_ = true;
   std::weak_ptr<bool> alive = alive_;
   DownloadLimit original = record_->original;
-  client_->set_limit(original, [this, alive, original](Status status) {
+  client_->set_limit(original, [this, alive, original](const Status& status) {
     if (alive.expired()) return;
     if (status) {
       spdlog::info("download throttle: {} at {} restored to {}", client_->provider(),
@@ -285,11 +285,11 @@ void DownloadThrottle::do_release() {
       applied_cap_.reset();
       remove_journal();
     }
-    finish(std::move(status), true);
+    finish(status, true);
   });
 }
 
-void DownloadThrottle::finish(Status status, bool was_release) {
+void DownloadThrottle::finish(const Status& status, bool was_release) {
   busy_ = false;
   if (status) {
     if (failures_ > 0) {

@@ -105,7 +105,7 @@ class DownloadThrottle {
   void reconcile();
   void do_engage();
   void do_release();
-  void finish(Status status, bool was_release);
+  void finish(const Status& status, bool was_release);
   void schedule_retry();
   Status write_journal();
   void remove_journal();

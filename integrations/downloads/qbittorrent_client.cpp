@@ -12,7 +12,7 @@
 
 namespace adrg::downloads {
 
-QbittorrentClient::QbittorrentClient(HttpClient& http, std::string url, std::string username,
+QbittorrentClient::QbittorrentClient(HttpClient& http, const std::string& url, std::string username,
                                      std::string password, Duration timeout)
     : http_(http),
       url_(strip_trailing_slash(url)),
@@ -61,18 +61,16 @@ void QbittorrentClient::login(StatusCallback done) {
   request.headers = {"Content-Type: application/x-www-form-urlencoded"};
   request.body = "username=" + form_encode(username_) + "&password=" + form_encode(password_);
   ++logins_;
-  send(std::move(request), [this](HttpResponse response) {
+  send(std::move(request), [this](const HttpResponse& response) {
     login_in_flight_ = false;
     Status status;
-    if (!response.transport_ok()) {
-      status = transport_error(response, "qbittorrent login at " + display_url());
-    } else if (response.status == 403) {
+    if (response.transport_ok() && response.status == 403) {
       // After MaxAuthenticationFailCount failed logins the WebUI bans the address (in memory,
       // WebUI\BanDuration, 3600 s by default) and refuses even a right password.
       status = Error{std::make_error_code(std::errc::permission_denied),
                      "qbittorrent login at " + display_url() + " refused with 403 (" +
                          scrub(trim(response.body).substr(0, 120)) + ")"};
-    } else if (response.status != 200) {
+    } else if (!response.transport_ok() || response.status != 200) {
       status = transport_error(response, "qbittorrent login at " + display_url());
     } else if (!qbittorrent_login_ok(response.body)) {
       // Wrong credentials: HTTP 200 with "Fails." (qbittorrent-nox 4.5.2).
@@ -95,7 +93,7 @@ void QbittorrentClient::call(std::string method, std::string path, std::string f
                              ResponseCallback done, bool relogged) {
   if (cookie_.empty() && !relogged) {
     login([this, method = std::move(method), path = std::move(path), form = std::move(form),
-           done = std::move(done)](Status status) mutable {
+           done = std::move(done)](const Status& status) mutable {
       if (!status) return done(status.error());
       call(std::move(method), std::move(path), std::move(form), std::move(done), true);
     });
@@ -115,7 +113,7 @@ void QbittorrentClient::call(std::string method, std::string path, std::string f
            // The session expired (WebUI\SessionTimeout, 3600 s by default) or the client restarted.
            cookie_.clear();
            login([this, method = std::move(method), path = std::move(path), form = std::move(form),
-                  done = std::move(done)](Status status) mutable {
+                  done = std::move(done)](const Status& status) mutable {
              if (!status) return done(status.error());
              call(std::move(method), std::move(path), std::move(form), std::move(done), true);
            });
@@ -154,7 +152,7 @@ void QbittorrentClient::set_limit(const DownloadLimit& limit, StatusCallback don
   const std::uint64_t value = limit.enabled ? limit.value : 0;
   auto post_limit = [this, value](StatusCallback done) {
     call("POST", "transfer/setDownloadLimit", "limit=" + std::to_string(value),
-         [done = std::move(done)](Result<HttpResponse> response) {
+         [done = std::move(done)](const Result<HttpResponse>& response) {
            if (!response) return done(response.error());
            done(Status{});
          });
@@ -172,7 +170,7 @@ void QbittorrentClient::set_limit(const DownloadLimit& limit, StatusCallback don
                  *mode == 1 ? "alternative" : "normal", wanted_mode == 1 ? "alternative" : "normal",
                  wanted_mode == 1 ? "alt_dl_limit" : "dl_limit");
     call("POST", "app/setPreferences", "json=" + form_encode(json.str()),
-         [done = std::move(done)](Result<HttpResponse> response) {
+         [done = std::move(done)](const Result<HttpResponse>& response) {
            if (!response) return done(response.error());
            done(Status{});
          });

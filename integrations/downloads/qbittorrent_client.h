@@ -28,8 +28,8 @@ namespace adrg::downloads {
 
 class QbittorrentClient final : public DownloadClient {
  public:
-  QbittorrentClient(HttpClient& http, std::string url, std::string username, std::string password,
-                    Duration timeout = std::chrono::seconds(5));
+  QbittorrentClient(HttpClient& http, const std::string& url, std::string username,
+                    std::string password, Duration timeout = std::chrono::seconds(5));
   ~QbittorrentClient() override;  // cancels requests in flight; no callback runs afterwards
   QbittorrentClient(const QbittorrentClient&) = delete;
   QbittorrentClient& operator=(const QbittorrentClient&) = delete;

@@ -119,7 +119,7 @@ void TransmissionClient::set_limit(const DownloadLimit& limit, StatusCallback do
       .field("speed-limit-down-enabled", limit.enabled)
       .end_object()
       .end_object();
-  rpc(json.take(), [done = std::move(done)](Result<std::string> body) {
+  rpc(json.take(), [done = std::move(done)](const Result<std::string>& body) {
     if (!body) return done(body.error());
     done(Status{});
   });

@@ -1164,7 +1164,7 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
     if (client->offset == client->pending.size()) {
       client->pending.clear();
       client->offset = 0;
-    } else if (client->offset > 64 * 1024) {
+    } else if (client->offset > std::size_t{64} * 1024) {
       client->pending.erase(0, client->offset);
       client->offset = 0;
     }

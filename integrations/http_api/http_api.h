@@ -94,12 +94,13 @@ struct HttpApiLimits {
   // From accept (or the previous response) to a whole request, headers and body: a slowloris
   // client trickling a byte at a time is closed after this, whatever MHD's idle timeout says.
   Duration request_timeout = std::chrono::seconds(10);
-  std::size_t connection_memory_limit = 32 * 1024;  // per connection: headers + I/O buffers
-  std::size_t max_body = 64 * 1024;                 // POST /trigger and POST /jobs; more is 413
+  std::size_t connection_memory_limit =
+      std::size_t{32} * 1024;                     // per connection: headers + I/O buffers
+  std::size_t max_body = std::size_t{64} * 1024;  // POST /trigger and POST /jobs; more is 413
   // Plex attaches the poster JPEG to some webhook events; such a request is still bounded.
-  std::size_t max_webhook_body = 1024 * 1024;
+  std::size_t max_webhook_body = std::size_t{1024} * 1024;
   // An /events client that falls this far behind is disconnected instead of buffering forever.
-  std::size_t max_sse_backlog = 1024 * 1024;
+  std::size_t max_sse_backlog = std::size_t{1024} * 1024;
 };
 
 class HttpApi {

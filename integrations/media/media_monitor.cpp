@@ -100,14 +100,14 @@ void MediaMonitor::poll_now() {
   if (!request) return;
   std::weak_ptr<bool> alive = alive_;
   // The callback never runs inside send(), so request_ is set before it can be cleared.
-  request_ = http_.send(std::move(*request), [this, alive](HttpResponse response) {
+  request_ = http_.send(std::move(*request), [this, alive](const HttpResponse& response) {
     if (alive.expired()) return;
     request_ = 0;
-    on_response(std::move(response));
+    on_response(response);
   });
 }
 
-void MediaMonitor::on_response(HttpResponse response) {
+void MediaMonitor::on_response(const HttpResponse& response) {
   ++polls_;
   const std::string what = config_.provider + " at " + redact_url(config_.url);
   Result<int> sessions = Error{};

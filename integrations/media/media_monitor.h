@@ -68,7 +68,7 @@ class MediaMonitor {
   const MediaModeConfig& config() const { return config_; }
 
  private:
-  void on_response(HttpResponse response);
+  void on_response(const HttpResponse& response);
 
   Reactor& reactor_;
   HttpClient& http_;

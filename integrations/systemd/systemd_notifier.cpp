@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/result.h"
+
 namespace adrg {
 
 namespace {
@@ -40,7 +42,7 @@ SystemdNotifier::SystemdNotifier() {
 void SystemdNotifier::send(const std::string& message) {
   if (!enabled_) return;
   int r = sd_notify(0, message.c_str());
-  if (r < 0) spdlog::warn("sd_notify failed: {}", std::strerror(-r));
+  if (r < 0) spdlog::warn("sd_notify failed: {}", errno_text(-r));
 }
 
 void SystemdNotifier::ready(std::string_view status) {

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
-#include <utility>
 
 namespace adrg::ctl {
 
@@ -19,7 +18,7 @@ std::string format_number(double value) {
 }
 
 simdjson::simdjson_result<simdjson::dom::element> wrap(simdjson::dom::element element) {
-  return simdjson::simdjson_result<simdjson::dom::element>(std::move(element));
+  return simdjson::simdjson_result<simdjson::dom::element>(simdjson::dom::element(element));
 }
 
 // Any JSON scalar as short text; "-" for null or absent.
