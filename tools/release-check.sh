@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# GCC Release build (-O3 -DNDEBUG) of the daemon, adrgctl and the unit tests, which then run:
+# GCC Release build (-O3 -DNDEBUG) of the daemon, adrgctl and the unit tests, which then run,
+# natively (the full test run's Release build is the arm64 one, tools/cross-arm64.sh):
 # the optimiser's own warnings (-Wrestrict, -Wmaybe-uninitialized, -Warray-bounds, which a
 # Debug build never sees) are errors like every other, and the unit tests pass without asserts
 # or sanitizers. ccache (same settings as tools/dev.sh) makes a rebuild cheap.
